@@ -1,0 +1,48 @@
+import { HeraldError } from '../errors';
+import { bearerToken, type HttpRequest } from '../http';
+import { findBucket, findCredential, type TokenScope } from '../store/buckets';
+import type { Store } from '../store/table';
+
+export interface Caller {
+  readonly bucketId: string;
+  readonly via: 'token' | 'magicCode';
+  readonly scopes: readonly TokenScope[];
+}
+
+const INVALID = 'invalid credentials for this bucket';
+
+/**
+ * Resolves the caller's bucket from `Authorization: Bearer`, `?token=` (Zentik also reads
+ * `?access_token=`) or `?magicCode=`. `?bucketId=` (id or name) must then name the same bucket.
+ * An unknown credential and a credential for another bucket get the same 401, so a caller cannot
+ * tell which half was wrong.
+ */
+export async function authenticate(
+  store: Store,
+  request: HttpRequest,
+  /** `bucketId` / `magicCode` from the body, where a route accepts them there; the query wins. */
+  bodyAddress: { bucketId?: string; magicCode?: string } = {},
+): Promise<Caller> {
+  const token = bearerToken(request.headers) ?? request.query.token ?? request.query.access_token;
+  const magicCode = request.query.magicCode ?? bodyAddress.magicCode;
+  if (!token && !magicCode) {
+    throw new HeraldError(
+      'unauthorized',
+      'no credentials: send "Authorization: Bearer <token>", ?token=<token>, or ?magicCode=<code>',
+    );
+  }
+  const record = token ? await findCredential(store, 'token', token) : await findCredential(store, 'magicCode', magicCode!);
+  if (!record) throw new HeraldError('unauthorized', INVALID);
+  const bucketRef = request.query.bucketId ?? bodyAddress.bucketId;
+  if (bucketRef !== undefined) {
+    const bucket = await findBucket(store, bucketRef);
+    if (!bucket || bucket.id !== record.bucketId) throw new HeraldError('unauthorized', INVALID);
+  }
+  return { bucketId: record.bucketId, via: record.kind, scopes: record.scopes };
+}
+
+export function requireScope(caller: Caller, scope: TokenScope): void {
+  if (caller.scopes.includes(scope)) return;
+  const why = caller.via === 'magicCode' ? 'a magic code may only send notifications to its bucket' : `this token lacks the "${scope}" scope`;
+  throw new HeraldError('forbidden', `${why}; use a token with the "${scope}" scope`);
+}

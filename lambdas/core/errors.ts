@@ -1,0 +1,45 @@
+/**
+ * Herald's one error family. Each error carries a stable `error` code; the edge maps the code to
+ * exactly one HTTP status, and clients see `{error, message}`.
+ */
+export const ERROR_STATUS = {
+  invalid_body: 400,
+  validation_failed: 400,
+  unknown_parser: 400,
+  unknown_source: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  service_unavailable: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export class HeraldError extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** Extra response headers, e.g. `Allow` or `Retry-After`. */
+    readonly headers: Record<string, string> = {},
+    /** The underlying failure, for the logs (never sent to the client). */
+    cause?: unknown,
+  ) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = 'HeraldError';
+    this.status = ERROR_STATUS[code];
+  }
+
+  toJSON(): { error: ErrorCode; message: string } {
+    return { error: this.code, message: this.message };
+  }
+}
+
+export function isHeraldError(e: unknown): e is HeraldError {
+  return e instanceof HeraldError;
+}

@@ -1,0 +1,27 @@
+import { HeraldError } from '../errors';
+import { authentikParser } from './authentik';
+import type { Parser } from './types';
+
+/** Every built-in parser; the sources issue adds one module per source here. */
+export const PARSERS: readonly Parser[] = [authentikParser];
+
+const byAlias = new Map<string, Parser>();
+for (const parser of PARSERS) {
+  for (const alias of [parser.name, ...parser.aliases]) byAlias.set(alias.toLowerCase(), parser);
+}
+
+export function parserNames(): string[] {
+  return PARSERS.flatMap((parser) => [parser.name, ...parser.aliases.filter((alias) => alias.toLowerCase() !== parser.name)]);
+}
+
+/** `?parser=` takes a parser's name or alias, case-insensitively (Zentik's `ZENTIK_AUTHENTIK` included). */
+export function findParser(name: string | undefined): Parser {
+  if (!name) {
+    throw new HeraldError('unknown_parser', `?parser= is required; one of: ${parserNames().join(', ')}`);
+  }
+  const parser = byAlias.get(name.trim().toLowerCase());
+  if (!parser) {
+    throw new HeraldError('unknown_parser', `unknown parser "${name.slice(0, 64)}"; one of: ${parserNames().join(', ')}`);
+  }
+  return parser;
+}

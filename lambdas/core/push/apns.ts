@@ -1,0 +1,121 @@
+import type { Notification, NotificationAction } from '../notification';
+import { DEFAULT_PUSH_TTL_SECONDS, fitToBudget, type BudgetTexts } from './budget';
+import type { ApnsEnvironment, MessageAttribute, PlatformPayload } from './types';
+
+/**
+ * The `aps.category` of a notification with actions. The app registers a UNNotificationCategory
+ * under this id, and its Notification Content Extension draws the buttons from `herald.actions`.
+ */
+export const APNS_ACTIONS_CATEGORY = 'HERALD_ACTIONS';
+
+type Text = 'title' | 'subtitle' | 'body';
+/** Dropped only as a last resort, in this order (see fitToBudget). `groupId` and `collapseId` drop
+ * only the `herald` copies: `thread-id` and the collapse header keep them. */
+type DroppablePart = 'tags' | 'actions' | 'imageUrl' | 'tapUrl' | 'groupId' | 'collapseId';
+const DROP_ORDER: readonly DroppablePart[] = ['tags', 'actions', 'imageUrl', 'tapUrl', 'groupId', 'collapseId'];
+const SHORTEN_ORDER: readonly Text[] = ['body', 'subtitle', 'title'];
+
+/**
+ * Builds the APNs payload SNS relays for `APNS` (production) or `APNS_SANDBOX`: Apple's `aps`
+ * dictionary plus Herald's data under `herald`, within the 4 KB budget, and the reserved message
+ * attributes SNS turns into APNs headers (aws-notes.md §1.4).
+ *
+ * - NORMAL: an alert, `interruption-level: active`, push type `alert`, priority 10.
+ * - CRITICAL: the same at `time-sensitive`, which breaks through Focus without Apple's
+ *   critical-alert entitlement; it always has a sound.
+ * - SILENT: a background push (`content-available: 1` and nothing else in `aps`, push type
+ *   `background`, priority 5 as Apple requires); the texts travel in `herald` for the app.
+ */
+export function buildApnsPayload(notification: Notification, environment: ApnsEnvironment): PlatformPayload {
+  assertPushable(notification);
+  const background = notification.deliveryType === 'SILENT';
+  const { serialized, truncated } = fitToBudget<Text, DroppablePart>({
+    render: (texts, dropped) => JSON.stringify(apnsPayload(notification, texts, dropped)),
+    texts: { title: notification.title, subtitle: notification.subtitle, body: notification.body },
+    shortenOrder: SHORTEN_ORDER,
+    dropOrder: DROP_ORDER,
+  });
+
+  const key = environment === 'sandbox' ? 'APNS_SANDBOX' : 'APNS';
+  const attributes: Record<string, MessageAttribute> = {
+    'AWS.SNS.MOBILE.APNS.PUSH_TYPE': stringAttribute(background ? 'background' : 'alert'),
+    'AWS.SNS.MOBILE.APNS.PRIORITY': stringAttribute(background ? '5' : '10'),
+    // SNS reads the TTL attribute named for the platform key (aws-notes.md §1.4).
+    [`AWS.SNS.MOBILE.${key}.TTL`]: stringAttribute(String(DEFAULT_PUSH_TTL_SECONDS)),
+  };
+  if (notification.collapseId) {
+    attributes['AWS.SNS.MOBILE.APNS.COLLAPSE_ID'] = stringAttribute(notification.collapseId);
+  }
+  return { key, payload: serialized, attributes, truncated };
+}
+
+function apnsPayload(notification: Notification, texts: BudgetTexts<Text>, dropped: ReadonlySet<DroppablePart>) {
+  const keep = <T>(part: DroppablePart, value: T): T | undefined => (dropped.has(part) ? undefined : value);
+  const actions = keep('actions', nonEmptyList(actionsOf(notification)));
+  const imageUrl = keep('imageUrl', notification.imageUrl);
+  const background = notification.deliveryType === 'SILENT';
+
+  const aps = background
+    ? { 'content-available': 1 }
+    : compact({
+        alert: compact({ title: texts.title, subtitle: nonEmpty(texts.subtitle), body: nonEmpty(texts.body) }),
+        sound: notification.sound ?? 'default',
+        // Zentik groups by bucket when the sender gives no group.
+        'thread-id': notification.groupId ?? notification.bucketId,
+        'interruption-level': notification.deliveryType === 'CRITICAL' ? 'time-sensitive' : 'active',
+        // Lets the app's Notification Service Extension download and attach the image.
+        'mutable-content': imageUrl ? 1 : undefined,
+        category: actions ? APNS_ACTIONS_CATEGORY : undefined,
+      });
+
+  const herald = compact({
+    id: notification.id,
+    bucketId: notification.bucketId,
+    deliveryType: notification.deliveryType,
+    // A background push shows nothing, so the app gets the texts here to store or show itself.
+    title: background ? texts.title : undefined,
+    subtitle: background ? nonEmpty(texts.subtitle) : undefined,
+    body: background ? nonEmpty(texts.body) : undefined,
+    tapUrl: keep('tapUrl', notification.tapUrl),
+    imageUrl,
+    actions,
+    tags: keep('tags', nonEmptyList(notification.tags)),
+    collapseId: keep('collapseId', notification.collapseId),
+    groupId: keep('groupId', notification.groupId),
+    source: notification.source,
+  });
+  return { aps, herald };
+}
+
+function assertPushable(notification: Notification): void {
+  if (notification.deliveryType === 'NO_PUSH') {
+    throw new Error(`notification ${notification.id} is NO_PUSH and must not be pushed`);
+  }
+}
+
+/**
+ * `notificationInputSchema` validates actions through an untyped preprocess, so the model types
+ * them `unknown`; a validated notification holds `NotificationAction[]`.
+ */
+function actionsOf(notification: Notification): readonly NotificationAction[] | undefined {
+  return notification.actions as readonly NotificationAction[] | undefined;
+}
+
+function stringAttribute(value: string): MessageAttribute {
+  return { DataType: 'String', StringValue: value };
+}
+
+function nonEmpty(text: string | undefined): string | undefined {
+  return text ? text : undefined;
+}
+
+function nonEmptyList<T>(list: readonly T[] | undefined): readonly T[] | undefined {
+  return list && list.length > 0 ? list : undefined;
+}
+
+/** Leaves out undefined fields, so the payload carries only what the notification has. */
+function compact<T extends Record<string, unknown>>(record: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) as {
+    [K in keyof T]?: Exclude<T[K], undefined>;
+  };
+}

@@ -1,0 +1,62 @@
+import middy from '@middy/core';
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { requiredEnv } from '../core/config';
+import { deliverNotification, RetryableDeliveryError, type DeliveryDeps, type DeliveryReport } from '../core/delivery';
+import { SnsPushGateway } from '../core/push/sns-gateway';
+import { parseDeliveryJob } from '../core/queue';
+import { createStore } from '../core/store/table';
+import { logger, metrics } from '../observability';
+
+function depsFromEnv(): DeliveryDeps {
+  return {
+    store: createStore(requiredEnv('TABLE_NAME')),
+    gateway: new SnsPushGateway(),
+    concurrency: Number(process.env.DELIVERY_CONCURRENCY ?? 16),
+  };
+}
+
+function countPushes(report: DeliveryReport): void {
+  for (const outcome of report.outcomes) {
+    const metric = metrics.singleMetric();
+    metric.addDimension('platform', outcome.platform);
+    metric.addMetric(outcome.status === 'sent' ? 'PushesSent' : 'PushesFailed', MetricUnit.Count, 1);
+  }
+}
+
+/**
+ * The delivery Lambda: one SQS message per notification. A message whose devices all got a final
+ * outcome succeeds; one with devices to retry is reported as a batch item failure, so SQS
+ * redelivers only it (and the retry skips the devices already done).
+ */
+export function createDeliveryHandler(overrides: Partial<DeliveryDeps> = {}) {
+  let deps: DeliveryDeps | undefined;
+  const processor = new BatchProcessor(EventType.SQS);
+  const deliverRecord = async (record: SQSRecord): Promise<void> => {
+    const { notification } = parseDeliveryJob(record.body);
+    try {
+      const report = await deliverNotification(deps!, notification);
+      countPushes(report);
+      logger.info('notification delivered', { notificationId: notification.id, devices: report.outcomes.length, alreadyDone: report.alreadyDone });
+    } catch (error) {
+      if (error instanceof RetryableDeliveryError) {
+        countPushes(error.report);
+        logger.warn('notification will be retried', { notificationId: notification.id, retry: error.report.retry.length, reason: error.message });
+      } else {
+        logger.error('delivery failed', { notificationId: notification.id, cause: error instanceof Error ? `${error.name}: ${error.message}` : 'unknown' });
+      }
+      throw error;
+    }
+  };
+  return middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    deps ??= { ...depsFromEnv(), ...overrides };
+    return processPartialResponse(event, deliverRecord, processor, { context, throwOnFullBatchFailure: false });
+  })
+    .use(injectLambdaContext(logger))
+    .use(logMetrics(metrics));
+}
+
+export const handler = createDeliveryHandler();

@@ -1,0 +1,5 @@
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+process.env.AWS_EC2_METADATA_DISABLED = 'true';
+process.env.AWS_REGION = process.env.AWS_REGION || 'us-east-1';
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+process.env.POWERTOOLS_LOG_LEVEL = process.env.POWERTOOLS_LOG_LEVEL || 'SILENT';

@@ -2,7 +2,6 @@ import middy from '@middy/core';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { requiredEnv } from '../core/config';
 import { deliverNotification, RetryableDeliveryError, type DeliveryDeps, type DeliveryReport } from '../core/delivery';
@@ -55,8 +54,8 @@ export function createDeliveryHandler(overrides: Partial<DeliveryDeps> = {}) {
     deps ??= { ...depsFromEnv(), ...overrides };
     return processPartialResponse(event, deliverRecord, processor, { context, throwOnFullBatchFailure: false });
   })
-    .use(injectLambdaContext(logger))
-    .use(logMetrics(metrics));
+    // Each metric is a single-metric EMF line, flushed at once; nothing is left for logMetrics().
+    .use(injectLambdaContext(logger));
 }
 
 export const handler = createDeliveryHandler();

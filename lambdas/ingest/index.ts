@@ -1,7 +1,6 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { handleApiRequest, type ApiDeps } from '../core/api';
 import { platformApplicationsFromEnv, requiredEnv } from '../core/config';
@@ -62,8 +61,8 @@ export function createIngestHandler(overrides: Partial<ApiDeps> = {}) {
     else logger.info('request handled', { ...entry, accepted: accepted?.count ?? 0 });
     return { statusCode: response.status, headers: response.headers, body: response.body };
   })
-    .use(injectLambdaContext(logger))
-    .use(logMetrics(metrics));
+    // Each metric is a single-metric EMF line, flushed at once; nothing is left for logMetrics().
+    .use(injectLambdaContext(logger));
 }
 
 /** An error's name and message; SDK messages name resources, never Herald's secrets. */

@@ -31,6 +31,11 @@ export interface LocalHeraldOptions {
   readonly visibilityTimeoutSeconds?: number;
   /** @default 5, as in the stack */
   readonly maxReceiveCount?: number;
+  /** Stand-ins already running (tests share one pair); started here when absent. */
+  readonly standIns?: Pick<StandIns, 'dynamodbEndpoint' | 'sqsEndpoint'>;
+  /** @default 'herald-local' (table) and 'herald-notifications' (queue) */
+  readonly tableName?: string;
+  readonly queueName?: string;
   /** Wraps the delivery handler, for fault-injection tests. */
   readonly wrapDeliveryHandler?: (handler: SqsHandler) => SqsHandler;
 }
@@ -90,26 +95,31 @@ export async function startLocalHerald(options: LocalHeraldOptions = {}): Promis
 
   const dataDir = options.dataDir;
   if (dataDir) mkdirSync(path.join(dataDir, 'dynamodb'), { recursive: true });
+  const tableName = options.tableName ?? TABLE_NAME;
   let standIns: StandIns | undefined;
   try {
-    standIns = await startStandIns({ dynamodbPath: dataDir ? path.join(dataDir, 'dynamodb') : undefined });
-    useStandIns(standIns);
+    if (options.standIns) {
+      useStandIns(options.standIns);
+    } else {
+      standIns = await startStandIns({ dynamodbPath: dataDir ? path.join(dataDir, 'dynamodb') : undefined });
+      useStandIns(standIns);
+    }
     process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
     process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
     const dynamodb = new DynamoDBClient({});
     const sqs = new SQSClient({});
-    await ensureTable(dynamodb, TABLE_NAME);
-    const queues = await ensureQueues(sqs, QUEUE_NAME, {
+    await ensureTable(dynamodb, tableName);
+    const queues = await ensureQueues(sqs, options.queueName ?? QUEUE_NAME, {
       visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 2,
       maxReceiveCount: options.maxReceiveCount ?? 5,
     });
-    process.env.TABLE_NAME = TABLE_NAME;
+    process.env.TABLE_NAME = tableName;
     process.env.QUEUE_URL = queues.queueUrl;
 
     // Loaded after the environment is set, as Lambda loads them into a configured runtime.
     const { createIngestHandler } = await import('../ingest');
     const { createDeliveryHandler } = await import('../delivery');
-    const store = createStore(TABLE_NAME, dynamodb);
+    const store = createStore(tableName, dynamodb);
     const push = new LocalPushGateway();
     const ingest = createIngestHandler({ gateway: push, platformApplications: LOCAL_PLATFORM_APPLICATIONS });
     const delivery: SqsHandler = createDeliveryHandler({ gateway: push });
@@ -194,7 +204,7 @@ export async function startLocalHerald(options: LocalHeraldOptions = {}): Promis
           await eventSource.drain(30_000);
           await deadLetters.stop();
           await closed;
-          await standIns!.stop();
+          await standIns?.stop();
         })();
         return stopping;
       },

@@ -31,9 +31,9 @@ export async function startStandIns(options: StandInOptions = {}): Promise<Stand
     dynamo.once('error', reject);
     dynamo.listen(0, host, () => resolve());
   });
-  // fauxqs is ESM-only; Node ≥ 20.19 loads it. Its startFauxqs() binds 0.0.0.0, so build the app
+  // fauxqs is ESM-only (see fauxqs-app.mjs). Its startFauxqs() binds 0.0.0.0, so build the app
   // and listen on loopback ourselves. Its queue URLs name `sqs.<region>.localhost` (see localhost-dns.ts).
-  const { buildApp } = (await import('fauxqs')) as typeof import('fauxqs');
+  const { buildApp } = await loadFauxqs();
   const sqs = buildApp({ logger: false });
   await sqs.listen({ port: 0, host });
   const sqsPort = (sqs.server.address() as AddressInfo).port;
@@ -47,6 +47,21 @@ export async function startStandIns(options: StandInOptions = {}): Promise<Stand
       await new Promise<void>((resolve) => dynamo.close(() => resolve()));
     },
   };
+}
+
+/**
+ * fauxqs exports only an ES module. Where `import()` stays native (tsx, plain Node) it loads
+ * directly; code compiled to CommonJS (jest's global setup) turns `import()` into `require()`,
+ * which Node (>= 20.19) allows for an ES module file but not for an import-only package export.
+ */
+async function loadFauxqs(): Promise<typeof import('fauxqs')> {
+  try {
+    return await import('fauxqs');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_PACKAGE_PATH_NOT_EXPORTED') throw error;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('./fauxqs-app.mjs') as typeof import('fauxqs');
+  }
 }
 
 /** Points this process's AWS SDK clients at the stand-ins, with dummy credentials. */

@@ -140,7 +140,7 @@ describe('PushPlatforms', () => {
       const { template } = synth({ apnsSecretName: 'herald/apns', fcmSecretName: 'herald/fcm' });
 
       template.hasResourceProperties('AWS::IAM::Policy', {
-        Roles: [{ Ref: Match.stringLikeRegexp('^PushOnEventServiceRole') }],
+        Roles: [{ Ref: Match.stringLikeRegexp('^PushOnEventRole') }],
         PolicyDocument: {
           Statement: Match.arrayWith([
             {
@@ -162,7 +162,7 @@ describe('PushPlatforms', () => {
       const { template } = synth({ fcmSecretName: 'herald/fcm' });
 
       template.hasResourceProperties('AWS::IAM::Policy', {
-        Roles: [{ Ref: Match.stringLikeRegexp('^PushOnEventServiceRole') }],
+        Roles: [{ Ref: Match.stringLikeRegexp('^PushOnEventRole') }],
         PolicyDocument: {
           Statement: Match.arrayWith([
             {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { HeraldError } from './errors';
-import { describeIssues } from './notification';
+import { describeIssues, missingFieldIsRequired } from './notification';
 import type { PlatformApplications, PushGateway } from './push/gateway';
 import type { PlatformKey } from './push/types';
 import { getDevice, putDevice, type Device } from './store/devices';
@@ -49,7 +49,7 @@ export function deviceIdFor(registration: Pick<DeviceRegistration, 'platform' | 
 }
 
 export function parseDeviceRegistration(fields: Record<string, unknown>): DeviceRegistration {
-  const result = deviceRegistrationSchema.safeParse(fields);
+  const result = deviceRegistrationSchema.safeParse(fields, { error: missingFieldIsRequired });
   if (!result.success) throw new HeraldError('validation_failed', describeIssues(result.error.issues));
   return result.data;
 }

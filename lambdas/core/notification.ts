@@ -127,9 +127,13 @@ export interface Notification extends NotificationContent {
   createdAt: string;
 }
 
+/** zod's own message for a missing field is "Invalid input: expected string, received undefined". */
+export const missingFieldIsRequired: z.core.$ZodErrorMap = (issue) =>
+  issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : undefined;
+
 /** Validates content, naming the first bad field: `title: is required`. */
 export function validateNotification(input: unknown): NotificationContent {
-  const result = notificationInputSchema.safeParse(input);
+  const result = notificationInputSchema.safeParse(input, { error: missingFieldIsRequired });
   if (result.success) return result.data;
   throw new HeraldError('validation_failed', describeIssues(result.error.issues));
 }

@@ -1,4 +1,4 @@
-import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { epochSeconds, isConditionalCheckFailed, type Store } from './table';
 
 /** Replays within this window are answered 2xx and queue nothing. */
@@ -30,10 +30,14 @@ export async function claimDedupeKey(
     );
     return undefined;
   } catch (error) {
-    if (isConditionalCheckFailed(error)) {
-      return ((error as { Item?: { notificationId?: { S?: string } } }).Item?.notificationId?.S) ?? 'unknown';
-    }
-    throw error;
+    if (!isConditionalCheckFailed(error)) throw error;
+    const returned = (error as { Item?: { notificationId?: { S?: string } } }).Item?.notificationId?.S;
+    if (returned) return returned;
+    // dynalite (local mode) ignores ReturnValuesOnConditionCheckFailure: read the claim instead.
+    const { Item } = await store.doc.send(
+      new GetCommand({ TableName: store.tableName, Key: dedupeKey(bucketId, key), ConsistentRead: true }),
+    );
+    return (Item?.notificationId as string | undefined) ?? 'unknown';
   }
 }
 

@@ -1,0 +1,73 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import * as path from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { startLocalHerald, type LocalHerald } from '../../lambdas/local/server';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = path.join(__dirname, '..', 'artifacts');
+const available = existsSync(CHROMIUM);
+if (!available) {
+  if (process.env.CI) throw new Error(`Chromium is required in CI but ${CHROMIUM} is missing (.ci/run installs it with apt-get)`);
+  // eslint-disable-next-line no-console
+  console.warn(`Skipping the inbox browser test: no Chromium at ${CHROMIUM}. Install it with: sudo apt-get install chromium`);
+}
+
+/** The device inbox page in real headless Chromium: a notification sent appears live. */
+(available ? describe : describe.skip)('device inbox page in Chromium', () => {
+  let herald: LocalHerald;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    const suffix = randomUUID().slice(0, 8);
+    herald = await startLocalHerald({
+      port: 0,
+      standIns: { dynamodbEndpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB!, sqsEndpoint: process.env.AWS_ENDPOINT_URL_SQS! },
+      tableName: `herald-browser-${suffix}`,
+      queueName: `herald-browser-${suffix}`,
+    });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await herald?.stop();
+  });
+
+  test('a sent notification appears live, styled by its delivery type', async () => {
+    // GIVEN the inbox is open
+    const page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
+    await page.goto(`${herald.url}/local/inbox`);
+    await page.waitForFunction(() => document.body.innerText.includes('Live'), undefined, { timeout: 15_000 });
+    // WHEN a critical notification is sent
+    const response = await fetch(`${herald.url}/message`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${herald.demo.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        title: 'Login_failed: admin',
+        subtitle: 'admin@example.com',
+        body: 'Someone failed to log in as admin\nLocation: Berlin, DE',
+        deliveryType: 'CRITICAL',
+        actions: [{ type: 'NAVIGATE', value: 'https://example.com/audit', title: 'Open audit log' }],
+      }),
+    });
+    const { message } = (await response.json()) as { message: { id: string } };
+    // THEN its title appears without a reload, on a card marked time-sensitive
+    const card = page.locator(`[data-notification-id="${message.id}"]`);
+    await card.locator('.title').filter({ hasText: 'Login_failed: admin' }).waitFor({ timeout: 15_000 });
+    await page.waitForFunction((id) => document.querySelector(`[data-notification-id="${id}"]`)?.textContent?.includes('Demo Pixel'), message.id, { timeout: 15_000 });
+    expect(await card.textContent()).toContain('Time Sensitive');
+    // AND the raw payloads open from the keyboard
+    const toggle = card.getByRole('button', { name: /payload/i });
+    await toggle.focus();
+    await page.keyboard.press('Enter');
+    expect(await toggle.getAttribute('aria-expanded')).toBe('true');
+    expect(await card.textContent()).toContain('interruption-level');
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'inbox.png'), fullPage: true });
+    expect(existsSync(path.join(ARTIFACTS, 'inbox.png'))).toBe(true);
+  });
+});

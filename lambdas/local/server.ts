@@ -134,7 +134,8 @@ export async function startLocalHerald(options: LocalHeraldOptions = {}): Promis
       sqs,
       queueUrl: queues.queueUrl,
       handler: options.wrapDeliveryHandler ? options.wrapDeliveryHandler(delivery) : delivery,
-      concurrency: 2,
+      // Concurrent batches, as the event source mapping scales them (the stack caps it at 20).
+      concurrency: 4,
       waitTimeSeconds: 1,
     });
     eventSource.start();

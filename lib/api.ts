@@ -1,4 +1,5 @@
-import { RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -73,6 +74,18 @@ export class Api extends Construct {
     });
     props.table.grantReadWriteData(ingest);
     props.queue.grantSendMessages(ingest);
+    // Sources' signing keys (`herald/source/<bucket id>/<source>`), created at run time by the CLI.
+    const sourceKeys = Stack.of(this).formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      resourceName: 'herald/source/*',
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    ingest.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [sourceKeys] }));
+    Validations.of(ingest.role!).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:herald/source/*]`,
+      reason: "Each bucket's source signing key is its own secret, created at run time; the ingest function may only read secrets under Herald's herald/source/ prefix.",
+    });
     this.ingestFunction = ingest;
 
     const integration = new HttpLambdaIntegration('Ingest', ingest);

@@ -1,14 +1,18 @@
 import { acceptNotifications, type Accepted } from './accept';
 import { authenticate, requireScope } from './auth/authenticate';
+import { authenticateWebhook } from './auth/authenticate-source';
 import { parseDeviceRegistration, publicDevice, registerDevice } from './devices';
 import { HeraldError, isHeraldError } from './errors';
 import { decodeFields, emptyResponse, errorResponse, jsonResponse, MAX_BODY_BYTES, type HttpRequest, type HttpResponse } from './http';
 import { readNativeMessage } from './messages';
+import { asBucketRequest, ntfyMessage, readNtfyJson, readNtfyTopicPublish, type NtfyPublish } from './ntfy';
 import type { Notification } from './notification';
-import { findParser } from './parsers/registry';
-import type { ParseResult, Parser } from './parsers/types';
+import { detectParser, findParser } from './parsers/registry';
+import type { ParseResult, Parser, SourceReply } from './parsers/types';
 import type { PlatformApplications, PushGateway } from './push/gateway';
 import type { NotificationQueue } from './queue';
+import type { SigningKeyVault } from './sources/vault';
+import { BUCKET_NAME, RESERVED_BUCKET_NAMES } from './store/buckets';
 import type { Store } from './store/table';
 
 export interface ApiDeps {
@@ -16,6 +20,8 @@ export interface ApiDeps {
   readonly queue: NotificationQueue;
   readonly gateway: PushGateway;
   readonly platformApplications: PlatformApplications;
+  /** Where sources' signing keys are kept (Secrets Manager; a file in local mode). */
+  readonly vault: SigningKeyVault;
   readonly now?: () => Date;
 }
 
@@ -29,15 +35,35 @@ export interface ApiResult {
 
 type Route = (request: HttpRequest, deps: ApiDeps) => Promise<ApiResult>;
 
-const transform: Route = async (request, deps) => {
-  const parser = findParser(request.query.parser);
-  const caller = await authenticate(deps.store, request);
+/**
+ * A source's webhook: Zentik's `POST /transform?parser=…` (auto-detected without `?parser=`) and
+ * `POST|GET /webhooks/{source}`. The source's handshake (Okta's GET) comes first; then the call is
+ * authenticated (token, magic code, or the source's own signature), parsed, queued, and answered
+ * the way the source expects.
+ */
+async function webhook(request: HttpRequest, deps: ApiDeps, parser: Parser): Promise<ApiResult> {
+  const webhookRequest = { body: request.body, headers: request.headers, query: request.query };
+  const handshake = parser.handshake?.({ ...webhookRequest, method: request.method.toUpperCase() });
+  if (handshake) return { response: sourceReply(handshake) };
+  if (request.method.toUpperCase() !== 'POST') {
+    throw new HeraldError('method_not_allowed', `${parser.name} webhooks are POSTed`, { allow: 'POST' });
+  }
+  const caller = await authenticateWebhook(deps, request, parser, deps.now?.() ?? new Date());
   requireScope(caller, 'send');
   const result = parseSafely(parser, request);
-  if (result.kind === 'skip') return { response: emptyResponse(204, { 'x-herald-skipped': result.reason.slice(0, 200) }) };
-  const accepted = await acceptNotifications(deps, caller.bucketId, parser.name, result.notifications);
+  const accepted = result.kind === 'skip' ? undefined : await acceptNotifications(deps, caller.bucketId, parser.name, result.notifications);
+  const reply = parser.reply?.({ request: webhookRequest, result, notificationIds: accepted ? [...accepted.queued.map((n) => n.id), ...accepted.duplicates] : [] });
+  if (reply) return { response: sourceReply(reply), accepted: { source: parser.name, count: accepted?.queued.length ?? 0 } };
+  if (!accepted) return { response: emptyResponse(204, { 'x-herald-skipped': (result as { reason: string }).reason.slice(0, 200) }) };
   return created(accepted, parser.name);
-};
+}
+
+const transform: Route = (request, deps) =>
+  webhook(request, deps, request.query.parser ? findParser(request.query.parser) : detectParser({ body: request.body, headers: request.headers, query: request.query }));
+
+function sourceReply(reply: SourceReply): HttpResponse {
+  return { status: reply.status, headers: reply.headers ?? {}, body: reply.body };
+}
 
 /** A parser must only throw typed errors; if one slips, the sender still gets a 400, not a 5xx. */
 function parseSafely(parser: Parser, request: HttpRequest): ParseResult {
@@ -66,6 +92,44 @@ const devices: Route = async (request, deps) => {
 };
 
 const health: Route = async () => ({ response: jsonResponse(200, { status: 'ok' }) });
+
+/** ntfy publishing: the topic is the bucket's name; answered with ntfy's message JSON. */
+async function ntfyPublish(request: HttpRequest, deps: ApiDeps, publish: NtfyPublish): Promise<ApiResult> {
+  const caller = await authenticate(deps.store, asBucketRequest(request, publish.topic));
+  requireScope(caller, 'send');
+  const idempotencyKey = request.headers['idempotency-key']?.trim();
+  const accepted = await acceptNotifications(deps, caller.bucketId, 'ntfy', [
+    { content: publish.content, dedupeKey: idempotencyKey ? `idempotency:${idempotencyKey.slice(0, 200)}` : undefined },
+  ]);
+  const notification = accepted.queued[0];
+  if (!notification) return { response: jsonResponse(200, { id: accepted.duplicates[0], event: 'message', topic: publish.topic, duplicate: true }), accepted: { source: 'ntfy', count: 0 } };
+  return { response: jsonResponse(200, ntfyMessage(notification, publish.topic)), accepted: { source: 'ntfy', count: 1 } };
+}
+
+/**
+ * Routes that are patterns rather than fixed paths: `/webhooks/{source}`, ntfy's JSON publish to
+ * the root, and ntfy's `/<topic>` (a bucket name; names of Herald's routes are reserved).
+ */
+function patternRoute(request: HttpRequest, path: string): Route | undefined {
+  const method = request.method.toUpperCase();
+  const segments = path.split('/').slice(1);
+  if (segments[0] === 'webhooks' && segments.length === 2 && segments[1]) {
+    const source = decodeURIComponent(segments[1]);
+    return (req, deps) => webhook(req, deps, findParser(source));
+  }
+  if (path === '/' && (method === 'POST' || method === 'PUT')) {
+    return (req, deps) => ntfyPublish(req, deps, readNtfyJson(req));
+  }
+  const topic = segments[0] ? decodeURIComponent(segments[0]) : '';
+  if (!BUCKET_NAME.test(topic) || RESERVED_BUCKET_NAMES.has(topic)) return undefined;
+  if (segments.length === 1 && (method === 'POST' || method === 'PUT')) {
+    return (req, deps) => ntfyPublish(req, deps, readNtfyTopicPublish(req, topic));
+  }
+  if (segments.length === 2 && ['publish', 'send', 'trigger'].includes(segments[1]!) && (method === 'GET' || method === 'POST' || method === 'PUT')) {
+    return (req, deps) => ntfyPublish(req, deps, readNtfyTopicPublish(method === 'GET' ? { ...req, body: Buffer.alloc(0) } : req, topic));
+  }
+  return undefined;
+}
 
 /** Zentik answers 201 `{message, notificationsCount}`; a replay gets 200 and the original id. */
 function created(accepted: Accepted, source: string, ignoredFields: string[] = []): ApiResult {
@@ -110,7 +174,11 @@ export async function handleApiRequest(request: HttpRequest, deps: ApiDeps): Pro
     }
     const path = request.path.length > 1 ? request.path.replace(/\/+$/, '') : request.path;
     const methods = ROUTES[path];
-    if (!methods) throw new HeraldError('not_found', `no route ${request.method} ${path.slice(0, 200)}`);
+    if (!methods) {
+      const route = patternRoute(request, path);
+      if (!route) throw new HeraldError('not_found', `no route ${request.method} ${path.slice(0, 200)}`);
+      return await route(request, deps);
+    }
     const route = methods[request.method.toUpperCase()];
     if (!route) {
       const allow = Object.keys(methods).join(', ');

@@ -7,6 +7,7 @@ import { platformApplicationsFromEnv, requiredEnv } from '../core/config';
 import type { HttpRequest } from '../core/http';
 import { SnsPushGateway } from '../core/push/sns-gateway';
 import { SqsNotificationQueue } from '../core/queue';
+import { SecretsManagerVault } from '../core/sources/vault';
 import { createStore } from '../core/store/table';
 import { logger, metrics } from '../observability';
 
@@ -36,6 +37,7 @@ function depsFromEnv(): ApiDeps {
     queue: new SqsNotificationQueue(requiredEnv('QUEUE_URL')),
     gateway: new SnsPushGateway(),
     platformApplications: platformApplicationsFromEnv(),
+    vault: new SecretsManagerVault(),
   };
 }
 

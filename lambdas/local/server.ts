@@ -10,6 +10,7 @@ import { parseDeliveryJob } from '../core/queue';
 import { addCredential, createBucket, findBucket, findCredential, type Bucket } from '../core/store/buckets';
 import { listDevices } from '../core/store/devices';
 import { createStore, type Store } from '../core/store/table';
+import { FileVault } from '../core/sources/vault';
 import { Inbox, type DeviceInfo } from './inbox';
 import { toApiGatewayEvent } from './http-event';
 import { lambdaContext } from './lambda-context';
@@ -48,6 +49,8 @@ export interface DemoBucket {
 
 export interface LocalHerald {
   readonly url: string;
+  /** Where sources' signing keys are kept in this run. */
+  readonly vault: FileVault;
   readonly demo: DemoBucket;
   readonly inbox: Inbox;
   readonly push: LocalPushGateway;
@@ -121,7 +124,9 @@ export async function startLocalHerald(options: LocalHeraldOptions = {}): Promis
     const { createDeliveryHandler } = await import('../delivery');
     const store = createStore(tableName, dynamodb);
     const push = new LocalPushGateway();
-    const ingest = createIngestHandler({ gateway: push, platformApplications: LOCAL_PLATFORM_APPLICATIONS });
+    // Sources' signing keys: Secrets Manager's stand-in is a file in the data directory.
+    const vault = new FileVault(dataDir ? path.join(dataDir, 'source-keys.json') : undefined);
+    const ingest = createIngestHandler({ gateway: push, platformApplications: LOCAL_PLATFORM_APPLICATIONS, vault });
     const delivery: SqsHandler = createDeliveryHandler({ gateway: push });
     const inbox = new Inbox(dataDir ? path.join(dataDir, 'inbox.jsonl') : undefined);
     const devices = new DeviceDirectory(store);
@@ -190,6 +195,7 @@ export async function startLocalHerald(options: LocalHeraldOptions = {}): Promis
     let stopping: Promise<void> | undefined;
     return {
       url,
+      vault,
       demo,
       inbox,
       push,

@@ -7,6 +7,7 @@ import type { HttpRequest } from '../../lambdas/core/http';
 import { authentikParser } from '../../lambdas/core/parsers/authentik';
 import type { PlatformApplications, PublishInput, PushGateway } from '../../lambdas/core/push/gateway';
 import { SqsNotificationQueue, type DeliveryJob } from '../../lambdas/core/queue';
+import { FileVault } from '../../lambdas/core/sources/vault';
 import { createBucket, type CreatedBucket } from '../../lambdas/core/store/buckets';
 import { getDevice } from '../../lambdas/core/store/devices';
 import { createHarness, type Harness } from './harness';
@@ -83,6 +84,7 @@ function deps(overrides: Partial<ApiDeps> = {}): ApiDeps & { gateway: RecordingP
     queue: new SqsNotificationQueue(process.env.QUEUE_URL!),
     gateway: new RecordingPushGateway(),
     platformApplications: PLATFORM_APPLICATIONS,
+    vault: new FileVault(),
     now: () => NOW,
     ...overrides,
   } as ApiDeps & { gateway: RecordingPushGateway };
@@ -126,17 +128,17 @@ describe('handleApiRequest, bad input', () => {
   const cases: BadInputCase[] = [
     {
       name: 'unknown parser',
-      request: () => httpRequest({ path: '/transform', query: { parser: 'okta', token: bucketA.token }, body: LOGIN_FAILED, headers: AUTHENTIK_HEADERS }),
+      request: () => httpRequest({ path: '/transform', query: { parser: 'nosuchsource', token: bucketA.token }, body: LOGIN_FAILED, headers: AUTHENTIK_HEADERS }),
       status: 400,
       error: 'unknown_parser',
-      message: 'unknown parser "okta"; one of: authentik, ZENTIK_AUTHENTIK',
+      message: expect.stringContaining('unknown parser "nosuchsource"; one of: authentik, ZENTIK_AUTHENTIK'),
     },
     {
-      name: 'missing parser',
-      request: () => httpRequest({ path: '/transform', query: { token: bucketA.token }, body: LOGIN_FAILED, headers: AUTHENTIK_HEADERS }),
+      name: 'no parser and a body no source sends',
+      request: () => httpRequest({ path: '/transform', query: { token: bucketA.token }, json: { hello: 'world' } }),
       status: 400,
-      error: 'unknown_parser',
-      message: '?parser= is required; one of: authentik, ZENTIK_AUTHENTIK',
+      error: 'unknown_source',
+      message: expect.stringContaining('could not tell which source sent this; add ?parser= with one of: authentik'),
     },
     {
       name: 'no credentials',
@@ -281,10 +283,10 @@ describe('handleApiRequest, bad input', () => {
     },
     {
       name: 'unknown path',
-      request: () => httpRequest({ path: '/webhooks/okta', json: { title: 'Login' }, headers: bearer(bucketA) }),
+      request: () => httpRequest({ path: '/api/v2/nothing', json: { title: 'Login' }, headers: bearer(bucketA) }),
       status: 404,
       error: 'not_found',
-      message: 'no route POST /webhooks/okta',
+      message: 'no route POST /api/v2/nothing',
     },
     {
       name: 'magic code on POST /devices',

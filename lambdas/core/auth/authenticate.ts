@@ -5,7 +5,8 @@ import type { Store } from '../store/table';
 
 export interface Caller {
   readonly bucketId: string;
-  readonly via: 'token' | 'magicCode';
+  /** `source`: a webhook proven by its signature or secret header (send only). */
+  readonly via: 'token' | 'magicCode' | 'source';
   readonly scopes: readonly TokenScope[];
 }
 

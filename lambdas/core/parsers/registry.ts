@@ -1,6 +1,6 @@
 import { HeraldError } from '../errors';
 import { authentikParser } from './authentik';
-import type { Parser } from './types';
+import type { Parser, WebhookRequest } from './types';
 
 /** Every built-in parser; the sources issue adds one module per source here. */
 export const PARSERS: readonly Parser[] = [authentikParser];
@@ -22,6 +22,21 @@ export function findParser(name: string | undefined): Parser {
   const parser = byAlias.get(name.trim().toLowerCase());
   if (!parser) {
     throw new HeraldError('unknown_parser', `unknown parser "${name.slice(0, 64)}"; one of: ${parserNames().join(', ')}`);
+  }
+  return parser;
+}
+
+/** Auto-detection without `?parser=`: the first parser that recognises the request. */
+export function detectParser(request: WebhookRequest): Parser {
+  const parser = PARSERS.find((candidate) => {
+    try {
+      return candidate.detect(request);
+    } catch {
+      return false;
+    }
+  });
+  if (!parser) {
+    throw new HeraldError('unknown_source', `could not tell which source sent this; add ?parser= with one of: ${parserNames().join(', ')}`);
   }
   return parser;
 }

@@ -1,0 +1,326 @@
+import { createHash } from 'node:crypto';
+import { HeraldError, isHeraldError } from '../errors';
+import { LIMITS, type DeliveryType, type NotificationInput } from '../notification';
+import type { ParsedNotification, ParseResult, Parser, WebhookRequest } from './types';
+
+/**
+ * Auth0 Log Streams, "Custom Webhook" type `http` (idp-formats.md §4). The sink's
+ * `httpContentFormat` decides the body: `JSONARRAY` (`[item, …]`), `JSONLINES` (one item per line,
+ * not JSON as a whole) or `JSONOBJECT` (one item). Each item is `{log_id, data: {type, …}}`.
+ *
+ * Auth0 signs nothing: the sink's `httpAuthorization` arrives verbatim as the `Authorization`
+ * header, and replay protection is dedupe on `log_id` (delivery is at least once).
+ */
+
+/** How Herald treats an Auth0 event code (Auth0's "Log event type codes"). */
+interface EventRule {
+  readonly deliveryType: DeliveryType;
+  readonly title: (event: Auth0Event) => string;
+}
+
+const loginFailed: EventRule = { deliveryType: 'CRITICAL', title: (event) => `Login failed: ${event.user}` };
+
+/** Codes worth a push; anything else that is not routine gets a generic notification. */
+const EVENT_RULES: Readonly<Record<string, EventRule>> = {
+  f: loginFailed,
+  fp: loginFailed, // wrong password
+  fu: { deliveryType: 'CRITICAL', title: (event) => `Login failed: ${event.user} (unknown username)` },
+  limit_wc: { deliveryType: 'CRITICAL', title: (event) => `Account blocked: ${event.user}` },
+  limit_sul: { deliveryType: 'CRITICAL', title: (event) => `Account blocked: ${event.user}` },
+  // Blocked for attempts across many users: the IP is the subject, not a user.
+  limit_mu: { deliveryType: 'CRITICAL', title: (event) => `IP blocked: ${event.ip ?? event.user}` },
+  pwd_leak: { deliveryType: 'CRITICAL', title: (event) => `Breached password: ${event.user}` },
+  signup_pwd_leak: { deliveryType: 'CRITICAL', title: (event) => `Breached password at signup: ${event.user}` },
+  reset_pwd_leak: { deliveryType: 'CRITICAL', title: (event) => `Breached password at reset: ${event.user}` },
+  gd_auth_failed: { deliveryType: 'CRITICAL', title: (event) => `MFA failed: ${event.user}` },
+  gd_auth_rejected: { deliveryType: 'CRITICAL', title: (event) => `MFA rejected: ${event.user}` },
+  gd_otp_rate_limit_exceed: { deliveryType: 'CRITICAL', title: (event) => `MFA blocked (too many codes): ${event.user}` },
+  gd_recovery_failed: { deliveryType: 'CRITICAL', title: (event) => `MFA recovery failed: ${event.user}` },
+  s: { deliveryType: 'NORMAL', title: (event) => `Login: ${event.user}` },
+  scp: { deliveryType: 'NORMAL', title: (event) => `Password changed: ${event.user}` },
+  fcp: { deliveryType: 'NORMAL', title: (event) => `Password change failed: ${event.user}` },
+  ss: { deliveryType: 'NORMAL', title: (event) => `Signup: ${event.user}` },
+  fs: { deliveryType: 'NORMAL', title: (event) => `Signup failed: ${event.user}` },
+  gd_enrollment_complete: { deliveryType: 'NORMAL', title: (event) => `MFA enrolled: ${event.user}` },
+  gd_unenroll: { deliveryType: 'NORMAL', title: (event) => `MFA removed: ${event.user}` },
+  gd_recovery_succeed: { deliveryType: 'NORMAL', title: (event) => `MFA recovery code used: ${event.user}` },
+  du: { deliveryType: 'NORMAL', title: (event) => `User deleted: ${event.user}` },
+  sdu: { deliveryType: 'NORMAL', title: (event) => `User deleted: ${event.user}` },
+  ublkdu: { deliveryType: 'NORMAL', title: (event) => `Account unblocked: ${event.user}` },
+};
+
+/**
+ * Codes that happen on every ordinary session and would drown the alerts: logout, silent auth,
+ * Management API calls, MFA challenges sent and passed (the `s` that follows is the notification),
+ * codes and links sent, verification mails.
+ */
+const ROUTINE_CODES = new Set([
+  'slo',
+  'ssa',
+  'fsa', // "Login required" from a silent-auth probe, every time a signed-out SPA loads
+  'sapi',
+  'mgmt_api_read',
+  'scoa',
+  'srrt',
+  'cs',
+  'cls',
+  'sv',
+  'svr',
+  'scpr',
+  'gd_start_auth',
+  'gd_start_enroll',
+  'gd_send_sms',
+  'gd_send_voice',
+  'gd_send_pn',
+  'gd_send_email',
+  'gd_auth_succeed',
+]);
+/** Successful token exchanges: `seacft`, `seccft`, `sepft`, `sertft`, `seoobft`, `seotpft`, `sercft`, … */
+const TOKEN_EXCHANGE_SUCCESS = /^se[a-z]*ft$/;
+/** `log_id`s are digit strings; anything else is hashed before it keys the dedupe table. */
+const PLAIN_LOG_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** The fields Herald reads from one log event (`item.data`). */
+interface Auth0Event {
+  readonly type: string;
+  readonly user: string;
+  readonly description?: string;
+  readonly clientName?: string;
+  readonly connection?: string;
+  readonly ip?: string;
+  readonly userAgent?: string;
+  readonly hostname?: string;
+}
+
+/** A log stream item with where it came from, for error messages. */
+interface Auth0Item {
+  readonly value: unknown;
+  /** `line 3` (JSONLINES) or `item [2]` (JSONARRAY). */
+  readonly where: string;
+}
+
+export const auth0Parser: Parser = {
+  name: 'auth0',
+  aliases: ['auth0-log-streams'],
+
+  auth: {
+    kind: 'header',
+    // The sink's `httpAuthorization`, verbatim (`Bearer xyz`).
+    presentedSecret(request: WebhookRequest): string | undefined {
+      try {
+        return header(request, 'authorization') || undefined;
+      } catch {
+        return undefined;
+      }
+    },
+  },
+
+  detect(request: WebhookRequest): boolean {
+    try {
+      const text = bodyText(request.body);
+      if (text === undefined) return false;
+      const whole = tryJson(text);
+      if (whole.ok) {
+        if (Array.isArray(whole.value)) return whole.value.length > 0 && whole.value.every(isLogStreamItem);
+        return isLogStreamItem(whole.value);
+      }
+      // JSONLINES: the first line decides.
+      const firstLine = text.split('\n').find((line) => line.trim().length > 0);
+      if (firstLine === undefined) return false;
+      const first = tryJson(firstLine);
+      return first.ok && isLogStreamItem(first.value);
+    } catch {
+      return false;
+    }
+  },
+
+  parse(request: WebhookRequest): ParseResult {
+    try {
+      return parseItems(readItems(request.body));
+    } catch (error) {
+      if (isHeraldError(error)) throw error;
+      // Unexpected input must still answer 400, never 500.
+      throw new HeraldError('invalid_body', `auth0: unreadable body (${describe(error)})`);
+    }
+  },
+};
+
+// ---- the three body formats --------------------------------------------------------------------
+
+function readItems(body: unknown): Auth0Item[] {
+  const text = bodyText(body);
+  if (text === undefined || text.trim().length === 0) {
+    throw new HeraldError('invalid_body', 'auth0: the body is empty (a log stream sends JSON, a JSON array or JSON lines)');
+  }
+  const whole = tryJson(text);
+  if (whole.ok) {
+    if (Array.isArray(whole.value)) return whole.value.map((value, index) => ({ value, where: `item [${index}]` })); // JSONARRAY
+    if (isObject(whole.value)) return [{ value: whole.value, where: 'the body' }]; // JSONOBJECT
+    throw new HeraldError('invalid_body', 'auth0: the body must be a log event object, an array of them, or JSON lines');
+  }
+  // JSONLINES: one item per line, blank lines ignored, `\r\n` allowed.
+  const items: Auth0Item[] = [];
+  text.split('\n').forEach((rawLine, index) => {
+    const line = rawLine.trim();
+    if (line.length === 0) return;
+    const parsed = tryJson(line);
+    if (!parsed.ok) {
+      throw new HeraldError('invalid_body', `auth0: line ${index + 1} is not JSON (${describe(parsed.error)})`);
+    }
+    items.push({ value: parsed.value, where: `line ${index + 1}` });
+  });
+  return items;
+}
+
+function parseItems(items: readonly Auth0Item[]): ParseResult {
+  if (items.length === 0) return { kind: 'skip', reason: 'auth0: the batch holds no log events' };
+  const notifications: ParsedNotification[] = [];
+  const routine: string[] = [];
+  for (const item of items) {
+    if (!isObject(item.value) || !isObject(item.value.data) || !nonBlank(item.value.data.type)) {
+      throw new HeraldError('invalid_body', `auth0: ${item.where} is not a log event {log_id, data: {type, …}}`);
+    }
+    const data = item.value.data;
+    const type = (data.type as string).trim();
+    if (isRoutine(type)) {
+      if (!routine.includes(type)) routine.push(type);
+      continue;
+    }
+    notifications.push({ content: buildNotification(readEvent(type, data)), dedupeKey: dedupeKey(item.value, data) });
+  }
+  if (notifications.length === 0) {
+    return { kind: 'skip', reason: `auth0: only routine events (${routine.slice(0, 10).join(', ')})` };
+  }
+  return { kind: 'notifications', notifications };
+}
+
+function isRoutine(type: string): boolean {
+  return ROUTINE_CODES.has(type) || TOKEN_EXCHANGE_SUCCESS.test(type);
+}
+
+function readEvent(type: string, data: Record<string, unknown>): Auth0Event {
+  const details = isObject(data.details) ? data.details : {};
+  const error = isObject(details.error) ? details.error : {};
+  return {
+    type,
+    user: text(data.user_name) ?? text(details.username) ?? text(data.user_id) ?? 'unknown user',
+    description: text(data.description) ?? text(error.message),
+    clientName: text(data.client_name),
+    connection: text(data.connection),
+    ip: text(data.ip),
+    userAgent: text(data.user_agent),
+    hostname: text(data.hostname),
+  };
+}
+
+// ---- from an event to a notification ----------------------------------------------------------
+
+function buildNotification(event: Auth0Event): NotificationInput {
+  const rule = EVENT_RULES[event.type];
+  let title: string;
+  const lines: string[] = [];
+  if (rule) {
+    title = rule.title(event);
+    if (event.description) lines.push(event.description);
+    if (event.type === 'limit_mu' && event.ip) lines.push(`User: ${event.user}`);
+  } else {
+    // A code Herald has no rule for: the stream's filter chose to send it, so say what Auth0 says.
+    const what = event.description?.replace(/\.$/, '') || `Auth0 event ${event.type}`;
+    title = event.user === 'unknown user' ? what : `${what}: ${event.user}`;
+  }
+  if (event.clientName) lines.push(`App: ${event.clientName}`);
+  if (event.connection) lines.push(`Connection: ${event.connection}`);
+  if (event.ip) lines.push(`IP: ${event.ip}`);
+  if (event.userAgent) lines.push(`User agent: ${event.userAgent}`);
+  if (event.hostname) lines.push(`Host: ${event.hostname}`);
+  const body = lines.map(oneLine).filter((line) => line.length > 0).join('\n');
+  const tag = cap(oneLine(event.type), LIMITS.tag);
+  return {
+    title: cap(oneLine(title), LIMITS.title),
+    ...(body ? { body: cap(body, LIMITS.body) } : {}),
+    deliveryType: rule?.deliveryType ?? 'NORMAL',
+    tags: ['auth0', ...(tag ? [tag] : [])],
+  };
+}
+
+/** `auth0:<log_id>`; the item repeats it in `data`. Without one, a hash of the event itself. */
+function dedupeKey(item: Record<string, unknown>, data: Record<string, unknown>): string {
+  const logId = text(item.log_id) ?? text(data.log_id);
+  if (logId) return `auth0:${PLAIN_LOG_ID.test(logId) ? logId : sha256(logId)}`;
+  return `auth0:${sha256(JSON.stringify(item))}`;
+}
+
+// ---- small helpers -----------------------------------------------------------------------------
+
+function isLogStreamItem(value: unknown): boolean {
+  return (
+    isObject(value) &&
+    (typeof value.log_id === 'string' || typeof value.log_id === 'number') &&
+    isObject(value.data) &&
+    nonBlank(value.data.type)
+  );
+}
+
+/** The body as text, BOM dropped; undefined when it is neither bytes nor text. */
+function bodyText(body: unknown): string | undefined {
+  if (!Buffer.isBuffer(body) && typeof body !== 'string') return undefined;
+  return (Buffer.isBuffer(body) ? body.toString('utf8') : body).replace(/^\uFEFF/, '');
+}
+
+function tryJson(text: string): { ok: true; value: unknown } | { ok: false; error: unknown } {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+/** A header by its lower-cased name, else by any spelling (HTTP API lower-cases them; others may not). */
+function header(request: WebhookRequest, name: string): string | undefined {
+  const headers = request?.headers;
+  if (!isObject(headers)) return undefined;
+  const exact = headers[name];
+  if (typeof exact === 'string') return exact;
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() === name && typeof value === 'string') return value;
+  }
+  return undefined;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function nonBlank(value: unknown): value is string {
+  return typeof value === 'string' && value.trim().length > 0;
+}
+
+/** A non-blank string or finite number, as one trimmed string; anything else undefined. */
+function text(value: unknown): string | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : undefined;
+  if (typeof value !== 'string') return undefined;
+  const trimmed = value.trim();
+  return trimmed.length > 0 ? trimmed : undefined;
+}
+
+/** Titles and body lines are one line each. */
+function oneLine(value: string): string {
+  return value.replace(/\s+/g, ' ').trim();
+}
+
+/** Truncates to `limit` UTF-16 units (zod's count) with "…", never splitting a surrogate pair. */
+function cap(value: string, limit: number): string {
+  if (value.length <= limit) return value;
+  let end = limit - 1;
+  const code = value.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
+  return `${value.slice(0, end)}…`;
+}
+
+function sha256(value: string): string {
+  return createHash('sha256').update(value, 'utf8').digest('hex');
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message.slice(0, 200) : 'unknown error';
+}

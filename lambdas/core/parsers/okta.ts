@@ -1,0 +1,308 @@
+import { createHash } from 'node:crypto';
+import { HeraldError, isHeraldError } from '../errors';
+import { LIMITS, type DeliveryType, type NotificationInput } from '../notification';
+import type { ParsedNotification, ParseResult, Parser, SourceReply, WebhookRequest } from './types';
+
+/**
+ * Okta Event Hooks (idp-formats.md §5). Okta signs nothing: it sends the static secret registered
+ * with the hook in `Authorization`, verifies the endpoint once with a GET carrying
+ * `X-Okta-Verification-Challenge`, then POSTs `{eventType: 'com.okta.event_hook', data: {events:
+ * [LogEvent, …]}}`, batched, unordered, at least once (dedupe on each event's `uuid`). It wants
+ * 200 or 204 with an empty body within 3 s.
+ */
+
+const EVENT_HOOK = 'com.okta.event_hook';
+const CHALLENGE_HEADER = 'x-okta-verification-challenge';
+/** LogEvent `uuid`s are UUIDs; anything else is hashed before it keys the dedupe table. */
+const PLAIN_EVENT_ID = /^[A-Za-z0-9_-]{1,128}$/;
+/** Okta writes `"null"` and `"UNKNOWN"` where it knows nothing (`client.zone`, `userAgent.os`). */
+const NO_VALUE = new Set(['null', 'unknown']);
+/** `outcome.result` values that mean the attempt did not go through. */
+const FAILED = new Set(['FAILURE', 'DENY']);
+
+/** The fields Herald reads from one System Log `LogEvent`. */
+interface OktaEvent {
+  readonly eventType: string;
+  readonly displayMessage?: string;
+  readonly severity?: string;
+  readonly result?: string;
+  readonly reason?: string;
+  /** Who acted: `actor.alternateId` (the login name for a sign-in), else its display name. */
+  readonly actor?: string;
+  /** Whom it was done to: the first `User` target, for admin actions on an account. */
+  readonly targetUser?: string;
+  readonly ip?: string;
+  readonly city?: string;
+  readonly country?: string;
+  readonly browser?: string;
+  readonly os?: string;
+}
+
+/** What a LogEvent becomes: a title, how urgent, and the lines that lead the body. */
+interface Presentation {
+  readonly title: string;
+  readonly deliveryType: DeliveryType;
+  readonly lead: readonly string[];
+}
+
+const OKTA_REPLY: SourceReply = { status: 200, body: '' };
+
+export const oktaParser: Parser = {
+  name: 'okta',
+  aliases: ['okta-event-hooks'],
+
+  auth: {
+    kind: 'header',
+    // The hook's `authScheme` value, sent verbatim in `Authorization`.
+    presentedSecret(request: WebhookRequest): string | undefined {
+      try {
+        return header(request, 'authorization') || undefined;
+      } catch {
+        return undefined;
+      }
+    },
+  },
+
+  detect(request: WebhookRequest): boolean {
+    try {
+      if (header(request, CHALLENGE_HEADER) !== undefined) return true;
+      const payload = readJsonObject(request.body);
+      return payload?.eventType === EVENT_HOOK;
+    } catch {
+      return false;
+    }
+  },
+
+  /** The one-time verification: echo the challenge as `{"verification": …}`, 200, JSON. */
+  handshake(request: WebhookRequest & { readonly method: string }): SourceReply | undefined {
+    try {
+      if (typeof request.method !== 'string' || request.method.toUpperCase() !== 'GET') return undefined;
+      const challenge = header(request, CHALLENGE_HEADER);
+      if (challenge === undefined || challenge.length === 0) return undefined;
+      return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ verification: challenge }) };
+    } catch {
+      return undefined;
+    }
+  },
+
+  // Okta ignores the body and asks for an empty one, whatever Herald did with the events.
+  reply(): SourceReply {
+    return OKTA_REPLY;
+  },
+
+  parse(request: WebhookRequest): ParseResult {
+    try {
+      return parseDelivery(request.body);
+    } catch (error) {
+      if (isHeraldError(error)) throw error;
+      // Unexpected input must still answer 400, never 500.
+      throw new HeraldError('invalid_body', `okta: unreadable body (${describe(error)})`);
+    }
+  },
+};
+
+function parseDelivery(body: unknown): ParseResult {
+  const payload = readJsonObject(body);
+  if (payload === undefined) {
+    throw new HeraldError('invalid_body', 'okta: the body must be a JSON object (an event hook delivery)');
+  }
+  if (payload.eventType !== undefined && payload.eventType !== EVENT_HOOK) {
+    throw new HeraldError('invalid_body', `okta: eventType must be ${EVENT_HOOK} (an event hook, not an inline hook)`);
+  }
+  const events = isObject(payload.data) ? payload.data.events : undefined;
+  if (!Array.isArray(events)) {
+    throw new HeraldError('invalid_body', `okta: expected {eventType: '${EVENT_HOOK}', data: {events: [LogEvent, …]}}`);
+  }
+  if (events.length === 0) return { kind: 'skip', reason: 'okta: the delivery holds no events' };
+  const notifications: ParsedNotification[] = events.map((logEvent, index) => {
+    if (!isObject(logEvent) || text(logEvent.eventType) === undefined) {
+      throw new HeraldError('invalid_body', `okta: data.events[${index}] is not a LogEvent (no eventType)`);
+    }
+    return { content: buildNotification(readEvent(logEvent)), dedupeKey: dedupeKey(logEvent) };
+  });
+  return { kind: 'notifications', notifications };
+}
+
+function readEvent(logEvent: Record<string, unknown>): OktaEvent {
+  const outcome = isObject(logEvent.outcome) ? logEvent.outcome : {};
+  const actor = isObject(logEvent.actor) ? logEvent.actor : {};
+  const client = isObject(logEvent.client) ? logEvent.client : {};
+  const geo = isObject(client.geographicalContext) ? client.geographicalContext : {};
+  const userAgent = isObject(client.userAgent) ? client.userAgent : {};
+  const targets = Array.isArray(logEvent.target) ? logEvent.target.filter(isObject) : [];
+  const targetUser = targets.find((target) => target.type === 'User');
+  return {
+    eventType: text(logEvent.eventType) as string,
+    displayMessage: text(logEvent.displayMessage),
+    severity: text(logEvent.severity)?.toUpperCase(),
+    result: text(outcome.result)?.toUpperCase(),
+    reason: text(outcome.reason),
+    actor: text(actor.alternateId) ?? text(actor.displayName),
+    targetUser: targetUser ? (text(targetUser.alternateId) ?? text(targetUser.displayName)) : undefined,
+    ip: text(client.ipAddress),
+    city: text(geo.city),
+    country: text(geo.country),
+    browser: text(userAgent.browser),
+    os: text(userAgent.os),
+  };
+}
+
+// ---- from a LogEvent to a notification ---------------------------------------------------------
+
+function present(event: OktaEvent): Presentation {
+  const { eventType } = event;
+  const failed = event.result !== undefined && FAILED.has(event.result);
+  const actor = event.actor ?? 'unknown user';
+  // Admin actions on an account: the account is the subject, the admin is named in the body.
+  const subject = event.targetUser ?? actor;
+  const byLine = event.targetUser && event.actor && event.targetUser !== event.actor ? [`By: ${event.actor}`] : [];
+  const lead = event.displayMessage ? [event.displayMessage] : [];
+
+  if (eventType === 'user.session.start') {
+    if (failed) return { title: `Sign-in failed: ${actor}`, deliveryType: 'CRITICAL', lead };
+    if (event.result === 'SUCCESS' || event.result === 'ALLOW') return { title: `Sign-in: ${actor}`, deliveryType: 'NORMAL', lead };
+    // CHALLENGE, SKIPPED, UNKNOWN or no outcome: neither a sign-in nor a failure yet.
+    return { title: `Sign-in (${event.result ?? 'no outcome'}): ${actor}`, deliveryType: 'NORMAL', lead };
+  }
+  if (eventType === 'user.authentication.auth_via_mfa') {
+    return failed
+      ? { title: `MFA failed: ${actor}`, deliveryType: 'CRITICAL', lead }
+      : { title: `MFA passed: ${actor}`, deliveryType: 'NORMAL', lead };
+  }
+  if (eventType === 'user.account.lock' || eventType.startsWith('user.account.lock.')) {
+    return { title: `Account locked: ${subject}`, deliveryType: 'CRITICAL', lead: [...lead, ...byLine] };
+  }
+  if (eventType === 'security.threat.detected') {
+    return { title: `Threat detected: ${event.ip ?? actor}`, deliveryType: 'CRITICAL', lead: [...lead, ...(event.ip ? [`User: ${actor}`] : [])] };
+  }
+  const named = NAMED_EVENTS[eventType] ?? lifecycleTitle(eventType);
+  if (named) return { title: `${named}: ${subject}`, deliveryType: 'NORMAL', lead: [...lead, ...byLine] };
+  // Any other subscribed event: Okta's own sentence is the title.
+  const what = event.displayMessage ?? eventType;
+  return {
+    title: event.actor ? `${what}: ${event.actor}` : what,
+    deliveryType: event.severity === 'ERROR' || failed ? 'CRITICAL' : 'NORMAL',
+    lead: byLine,
+  };
+}
+
+const NAMED_EVENTS: Readonly<Record<string, string>> = {
+  'user.account.update_password': 'Password changed',
+  'user.account.reset_password': 'Password reset',
+  'user.account.unlock': 'Account unlocked',
+  'user.mfa.factor.activate': 'MFA factor added',
+  'user.mfa.factor.deactivate': 'MFA factor removed',
+  'user.mfa.factor.reset_all': 'MFA factors reset',
+};
+
+const LIFECYCLE_TITLES: Readonly<Record<string, string>> = {
+  create: 'User created',
+  activate: 'User activated',
+  reactivate: 'User reactivated',
+  deactivate: 'User deactivated',
+  suspend: 'User suspended',
+  unsuspend: 'User unsuspended',
+  'delete.initiated': 'User deletion started',
+  'delete.completed': 'User deleted',
+};
+
+/** `user.lifecycle.<step>`: a known step by name, any other as `User lifecycle (<step>)`. */
+function lifecycleTitle(eventType: string): string | undefined {
+  const prefix = 'user.lifecycle.';
+  if (!eventType.startsWith(prefix)) return undefined;
+  const step = eventType.slice(prefix.length);
+  return LIFECYCLE_TITLES[step] ?? `User lifecycle (${step || 'change'})`;
+}
+
+function buildNotification(event: OktaEvent): NotificationInput {
+  const presentation = present(event);
+  const lines = [...presentation.lead];
+  if (event.reason) lines.push(`Reason: ${event.reason}`);
+  if (event.ip) lines.push(`IP: ${event.ip}`);
+  const place = [event.city, event.country].filter((part) => part !== undefined && !NO_VALUE.has(part.toLowerCase()));
+  if (place.length > 0) lines.push(`Location: ${place.join(', ')}`);
+  const browser = known(event.browser);
+  const os = known(event.os);
+  if (browser || os) lines.push(`Browser: ${[browser, os].filter(Boolean).join(' on ')}`);
+  const body = lines.map(oneLine).filter((line) => line.length > 0).join('\n');
+  const tag = cap(oneLine(event.eventType), LIMITS.tag);
+  return {
+    title: cap(oneLine(presentation.title), LIMITS.title),
+    ...(body ? { body: cap(body, LIMITS.body) } : {}),
+    deliveryType: presentation.deliveryType,
+    tags: ['okta', ...(tag ? [tag] : [])],
+  };
+}
+
+/** `okta:<uuid>` per event; without a uuid, a hash of what identifies the event. */
+function dedupeKey(logEvent: Record<string, unknown>): string {
+  const uuid = text(logEvent.uuid);
+  if (uuid) return `okta:${PLAIN_EVENT_ID.test(uuid) ? uuid : sha256(uuid)}`;
+  const transaction = isObject(logEvent.transaction) ? logEvent.transaction : {};
+  const actor = isObject(logEvent.actor) ? logEvent.actor : {};
+  const identity = [logEvent.eventType, logEvent.published, transaction.id, actor.id, logEvent.displayMessage].map((value) => text(value) ?? null);
+  return `okta:${sha256(JSON.stringify(identity))}`;
+}
+
+// ---- small helpers -----------------------------------------------------------------------------
+
+function known(value: string | undefined): string | undefined {
+  return value !== undefined && !NO_VALUE.has(value.toLowerCase()) ? value : undefined;
+}
+
+function readJsonObject(body: unknown): Record<string, unknown> | undefined {
+  if (!Buffer.isBuffer(body) && typeof body !== 'string') return undefined;
+  const source = (Buffer.isBuffer(body) ? body.toString('utf8') : body).replace(/^\uFEFF/, '');
+  try {
+    const value: unknown = JSON.parse(source);
+    return isObject(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A header by its lower-cased name, else by any spelling (HTTP API lower-cases them; others may not). */
+function header(request: WebhookRequest, name: string): string | undefined {
+  const headers = request?.headers;
+  if (!isObject(headers)) return undefined;
+  const exact = headers[name];
+  if (typeof exact === 'string') return exact;
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() === name && typeof value === 'string') return value;
+  }
+  return undefined;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A non-blank string or finite number, as one trimmed string; anything else undefined. */
+function text(value: unknown): string | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : undefined;
+  if (typeof value !== 'string') return undefined;
+  const trimmed = value.trim();
+  return trimmed.length > 0 ? trimmed : undefined;
+}
+
+/** Titles and body lines are one line each. */
+function oneLine(value: string): string {
+  return value.replace(/\s+/g, ' ').trim();
+}
+
+/** Truncates to `limit` UTF-16 units (zod's count) with "…", never splitting a surrogate pair. */
+function cap(value: string, limit: number): string {
+  if (value.length <= limit) return value;
+  let end = limit - 1;
+  const code = value.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
+  return `${value.slice(0, end)}…`;
+}
+
+function sha256(value: string): string {
+  return createHash('sha256').update(value, 'utf8').digest('hex');
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message.slice(0, 200) : 'unknown error';
+}

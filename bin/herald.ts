@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { registerBucketCommands } from './commands/bucket';
 import { registerLocalCommand } from './commands/local';
+import { registerRenderCommand } from './commands/render';
+import { registerSecretCommands } from './commands/secret';
 import { CliError } from './commands/output';
 
 export function buildProgram(): Command {
@@ -9,6 +11,8 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerBucketCommands(program);
+  registerSecretCommands(program);
+  registerRenderCommand(program);
   registerLocalCommand(program);
   return program;
 }

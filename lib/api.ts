@@ -38,7 +38,7 @@ export interface ApiProps {
  * travel there.
  */
 export class Api extends Construct {
-  /** Named routes; every other path reaches the same Lambda through `$default` (typed 404s, ntfy topics). */
+  /** Named routes; every other path reaches the same Lambda through `$default` (ntfy topics, typed 404s). */
   static readonly ROUTES: readonly { path: string; methods: apigwv2.HttpMethod[] }[] = [
     { path: '/transform', methods: [apigwv2.HttpMethod.POST] },
     { path: '/api/v1/messages/transform', methods: [apigwv2.HttpMethod.POST] },
@@ -46,6 +46,8 @@ export class Api extends Construct {
     { path: '/api/v1/messages', methods: [apigwv2.HttpMethod.POST, apigwv2.HttpMethod.GET] },
     { path: '/devices', methods: [apigwv2.HttpMethod.POST] },
     { path: '/health', methods: [apigwv2.HttpMethod.GET] },
+    // GET for Okta's one-time verification request.
+    { path: '/webhooks/{source}', methods: [apigwv2.HttpMethod.POST, apigwv2.HttpMethod.GET] },
   ];
 
   public readonly httpApi: apigwv2.HttpApi;

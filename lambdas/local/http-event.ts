@@ -30,7 +30,8 @@ export function toApiGatewayEvent(
   const query: Record<string, string> = {};
   for (const [name, value] of url.searchParams) query[name] = query[name] === undefined ? value : `${query[name]},${value}`;
   const method = (request.method ?? 'GET').toUpperCase();
-  const routeKey = routeKeys.has(`${method} ${url.pathname}`) ? `${method} ${url.pathname}` : '$default';
+  const templated = url.pathname.replace(/^\/webhooks\/[^/]+$/, '/webhooks/{source}');
+  const routeKey = routeKeys.has(`${method} ${templated}`) ? `${method} ${templated}` : '$default';
   let text: string | undefined;
   if (body.length > 0 && isTextual(headers['content-type'] ?? '')) {
     try {

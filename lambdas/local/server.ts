@@ -11,6 +11,9 @@ import { addCredential, createBucket, findBucket, findCredential, type Bucket } 
 import { listDevices } from '../core/store/devices';
 import { createStore, type Store } from '../core/store/table';
 import { FileVault } from '../core/sources/vault';
+import { removeSourceSecret, setSourceSecret } from '../core/sources/source-secrets';
+import { findParser } from '../core/parsers/registry';
+import { isHeraldError } from '../core/errors';
 import { Inbox, type DeviceInfo } from './inbox';
 import { toApiGatewayEvent } from './http-event';
 import { lambdaContext } from './lambda-context';
@@ -78,6 +81,7 @@ const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 const ROUTE_KEYS = new Set([
   'POST /transform', 'POST /api/v1/messages/transform', 'POST /message', 'GET /message',
   'POST /api/v1/messages', 'GET /api/v1/messages', 'POST /devices', 'GET /health',
+  'POST /webhooks/{source}', 'GET /webhooks/{source}',
 ]);
 
 /**
@@ -180,6 +184,10 @@ export async function startLocalHerald(options: LocalHeraldOptions = {}): Promis
         });
         return;
       }
+      if (pathname === '/local/source-secrets' && (request.method === 'PUT' || request.method === 'DELETE')) {
+        await sourceSecrets(request, response);
+        return;
+      }
       const body = await readBody(request);
       if (body === undefined) {
         response.writeHead(413, { 'content-type': 'application/json' });
@@ -189,6 +197,25 @@ export async function startLocalHerald(options: LocalHeraldOptions = {}): Promis
       const result = await ingest(toApiGatewayEvent(request, body, ROUTE_KEYS), lambdaContext('herald-ingest', 10_000));
       response.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
       response.end(result.body ?? '');
+    };
+
+    /** `herald secret set|remove --local`: only from this machine, since it bypasses bucket tokens. */
+    const sourceSecrets = async (request: IncomingMessage, response: ServerResponse) => {
+      const reply = (status: number, body: unknown) => response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      const remote = request.socket.remoteAddress ?? '';
+      if (!['127.0.0.1', '::1', '::ffff:127.0.0.1'].includes(remote)) return reply(403, { error: 'forbidden', message: 'source secrets are set from this machine only' });
+      try {
+        const { bucket: ref, source, secret } = JSON.parse((await readBody(request))?.toString('utf8') ?? '{}') as Record<string, string>;
+        const bucket = await findBucket(store, ref ?? '');
+        if (!bucket) return reply(404, { error: 'not_found', message: `no bucket "${ref}"` });
+        const deps = { store, vault };
+        if (request.method === 'PUT') await setSourceSecret(deps, bucket.id, findParser(source ?? ''), secret ?? '');
+        else await removeSourceSecret(deps, bucket.id, findParser(source ?? '').name);
+        return reply(200, { ok: true });
+      } catch (error) {
+        if (isHeraldError(error)) return reply(error.status, error.toJSON());
+        throw error;
+      }
     };
 
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${(server.address() as AddressInfo).port}`;

@@ -49,6 +49,8 @@ describe('Api', () => {
       'GET /api/v1/messages',
       'POST /devices',
       'GET /health',
+      'POST /webhooks/{source}',
+      'GET /webhooks/{source}',
       '$default',
     ];
 

@@ -122,6 +122,8 @@ interface KeycloakEvent {
   readonly id?: string;
   /** The realm's name where the body carries it (p2), else its UUID (vymalo). */
   readonly realm?: string;
+  /** `realm` is the UUID: vymalo sends no realm name. */
+  readonly realmIsId?: boolean;
   readonly clientId?: string;
   /** User events: the user. Admin events: the admin. */
   readonly userId?: string;
@@ -256,10 +258,12 @@ function readP2Event(payload: Record<string, unknown>, type: string): KeycloakEv
 }
 
 function readVymaloEvent(payload: Record<string, unknown>, type: string): KeycloakEvent {
+  const realmName = scalarText(payload.realmName);
   const common = {
     id: scalarText(payload.id),
     // realmName is computed but not sent over HTTP; a later version may send it.
-    realm: scalarText(payload.realmName) ?? scalarText(payload.realmId),
+    realm: realmName ?? scalarText(payload.realmId),
+    realmIsId: realmName === undefined,
     clientId: scalarText(payload.clientId),
     userId: scalarText(payload.userId),
     ipAddress: scalarText(payload.ipAddress),
@@ -382,7 +386,7 @@ function systemNotification(event: KeycloakEvent): NotificationInput {
 
 function originLines(event: KeycloakEvent): string[] {
   const lines: string[] = [];
-  if (event.realm) lines.push(`Realm: ${event.realm}`);
+  if (event.realm) lines.push(`${event.realmIsId ? 'Realm ID' : 'Realm'}: ${event.realm}`);
   if (event.clientId) lines.push(`Client: ${event.clientId}`);
   if (event.ipAddress) lines.push(`IP: ${event.ipAddress}`);
   return lines;
@@ -529,7 +533,7 @@ function asString(value: unknown): string | undefined {
 
 /** Non-empty strings, finite numbers and booleans as text; anything else undefined. */
 function scalarText(value: unknown): string | undefined {
-  if (typeof value === 'string') return value.length > 0 ? value : undefined;
+  if (typeof value === 'string') return value.trim().length > 0 ? value : undefined;
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : undefined;
   if (typeof value === 'boolean') return String(value);
   return undefined;

@@ -37,7 +37,7 @@ const LIST_MAX_ITEMS = 5;
 const INTERACTION_TITLES = new Map<string, string>([
   ['PostRegister', 'User registered'],
   ['PostSignIn', 'Sign-in'],
-  ['PostSignInAdaptiveMfaTriggered', 'Risky sign-in, MFA required'],
+  ['PostSignInAdaptiveMfaTriggered', 'Adaptive MFA triggered'],
   ['PostResetPassword', 'Password reset'],
 ]);
 
@@ -208,7 +208,7 @@ function exceptionNotification(event: string, payload: Record<string, unknown>):
     // `{...identifier}`: the identifier as typed, `{type: 'username' | 'email' | 'phone' | …, value}`.
     const value = scalarText(payload.value);
     const type = scalarText(payload.type);
-    title = `Locked out after failed attempts${value ? `: ${value}` : ''}`;
+    title = `Locked out${value ? `: ${value}` : ''}`;
     if (value) lines.push(`Identifier: ${value}${type ? ` (${type})` : ''}`);
     deliveryType = 'CRITICAL';
   } else if (event === 'Message.RateLimited') {

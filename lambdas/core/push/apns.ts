@@ -1,5 +1,6 @@
-import type { Notification, NotificationAction } from '../notification';
+import type { Notification } from '../notification';
 import { DEFAULT_PUSH_TTL_SECONDS, fitToBudget, type BudgetTexts } from './budget';
+import { assertPushable, compact, nonEmpty, nonEmptyList, stringAttribute } from './payload-parts';
 import type { ApnsEnvironment, MessageAttribute, PlatformPayload } from './types';
 
 /**
@@ -51,7 +52,7 @@ export function buildApnsPayload(notification: Notification, environment: ApnsEn
 
 function apnsPayload(notification: Notification, texts: BudgetTexts<Text>, dropped: ReadonlySet<DroppablePart>) {
   const keep = <T>(part: DroppablePart, value: T): T | undefined => (dropped.has(part) ? undefined : value);
-  const actions = keep('actions', nonEmptyList(actionsOf(notification)));
+  const actions = keep('actions', nonEmptyList(notification.actions));
   const imageUrl = keep('imageUrl', notification.imageUrl);
   const background = notification.deliveryType === 'SILENT';
 
@@ -85,37 +86,4 @@ function apnsPayload(notification: Notification, texts: BudgetTexts<Text>, dropp
     source: notification.source,
   });
   return { aps, herald };
-}
-
-function assertPushable(notification: Notification): void {
-  if (notification.deliveryType === 'NO_PUSH') {
-    throw new Error(`notification ${notification.id} is NO_PUSH and must not be pushed`);
-  }
-}
-
-/**
- * `notificationInputSchema` validates actions through an untyped preprocess, so the model types
- * them `unknown`; a validated notification holds `NotificationAction[]`.
- */
-function actionsOf(notification: Notification): readonly NotificationAction[] | undefined {
-  return notification.actions as readonly NotificationAction[] | undefined;
-}
-
-function stringAttribute(value: string): MessageAttribute {
-  return { DataType: 'String', StringValue: value };
-}
-
-function nonEmpty(text: string | undefined): string | undefined {
-  return text ? text : undefined;
-}
-
-function nonEmptyList<T>(list: readonly T[] | undefined): readonly T[] | undefined {
-  return list && list.length > 0 ? list : undefined;
-}
-
-/** Leaves out undefined fields, so the payload carries only what the notification has. */
-function compact<T extends Record<string, unknown>>(record: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) as {
-    [K in keyof T]?: Exclude<T[K], undefined>;
-  };
 }

@@ -1,6 +1,7 @@
-import type { Notification, NotificationAction } from '../notification';
+import type { Notification } from '../notification';
 import { DEFAULT_PUSH_TTL_SECONDS, fitToBudget, type BudgetTexts } from './budget';
-import type { MessageAttribute, PlatformPayload } from './types';
+import { assertPushable, compact, nonEmpty, nonEmptyList, stringAttribute } from './payload-parts';
+import type { PlatformPayload } from './types';
 
 /** Android notification channels the app creates: CRITICAL gets its own, louder one. */
 export const FCM_CHANNEL_DEFAULT = 'herald_default';
@@ -46,7 +47,7 @@ function fcmV1Message(notification: Notification, texts: BudgetTexts<Text>, drop
   const silent = notification.deliveryType === 'SILENT';
   const critical = notification.deliveryType === 'CRITICAL';
   const imageUrl = keep('imageUrl', notification.imageUrl);
-  const actions = keep('actions', nonEmptyList(actionsOf(notification)));
+  const actions = keep('actions', nonEmptyList(notification.actions));
   const tags = keep('tags', nonEmptyList(notification.tags));
 
   const data = definedStrings({
@@ -91,38 +92,6 @@ function fcmV1Message(notification: Notification, texts: BudgetTexts<Text>, drop
   return { validate_only: false, message };
 }
 
-function assertPushable(notification: Notification): void {
-  if (notification.deliveryType === 'NO_PUSH') {
-    throw new Error(`notification ${notification.id} is NO_PUSH and must not be pushed`);
-  }
-}
-
-/**
- * `notificationInputSchema` validates actions through an untyped preprocess, so the model types
- * them `unknown`; a validated notification holds `NotificationAction[]`.
- */
-function actionsOf(notification: Notification): readonly NotificationAction[] | undefined {
-  return notification.actions as readonly NotificationAction[] | undefined;
-}
-
-function stringAttribute(value: string): MessageAttribute {
-  return { DataType: 'String', StringValue: value };
-}
-
-function nonEmpty(text: string | undefined): string | undefined {
-  return text ? text : undefined;
-}
-
-function nonEmptyList<T>(list: readonly T[] | undefined): readonly T[] | undefined {
-  return list && list.length > 0 ? list : undefined;
-}
-
-/** Leaves out undefined fields, so the payload carries only what the notification has. */
-function compact<T extends Record<string, unknown>>(record: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) as {
-    [K in keyof T]?: Exclude<T[K], undefined>;
-  };
-}
 
 /** FCM v1 `data` is a map<string, string>: absent values are left out, never sent as null. */
 function definedStrings(record: Record<string, string | undefined>): Record<string, string> {

@@ -1,7 +1,7 @@
 import { HeraldError } from './errors';
 import { stampNotification, validateNotification, type Notification } from './notification';
 import type { ParsedNotification } from './parsers/types';
-import type { NotificationQueue } from './queue';
+import { EnqueueError, type NotificationQueue } from './queue';
 import { claimDedupeKey, releaseDedupeKey } from './store/dedupe';
 import type { Store } from './store/table';
 
@@ -20,8 +20,9 @@ export interface Accepted {
 
 /**
  * Validates, dedupes and queues a source's notifications. Nothing is reported as accepted unless
- * SQS took it: on a queue failure the dedupe claims are given back and the caller gets a 503, so
- * the sender's retry is not mistaken for a replay.
+ * SQS took it: on a queue failure the caller gets a 503, and the dedupe claims of the notifications
+ * that were not queued are given back, so the sender's retry queues exactly those (and the ones
+ * that were queued are recognised as replays).
  */
 export async function acceptNotifications(
   deps: AcceptDeps,
@@ -43,7 +44,7 @@ export async function acceptNotifications(
 
   const fresh: typeof stamped = [];
   const duplicates: string[] = [];
-  const claimed: string[] = [];
+  const claimed: { key: string; notificationId: string }[] = [];
   try {
     for (const item of stamped) {
       if (item.dedupeKey === undefined) {
@@ -54,13 +55,15 @@ export async function acceptNotifications(
       if (earlier) {
         duplicates.push(earlier);
       } else {
-        claimed.push(item.dedupeKey);
+        claimed.push({ key: item.dedupeKey, notificationId: item.notification.id });
         fresh.push(item);
       }
     }
     if (fresh.length > 0) await deps.queue.enqueue(fresh.map((item) => ({ notification: item.notification })));
   } catch (error) {
-    await Promise.allSettled(claimed.map((key) => releaseDedupeKey(deps.store, bucketId, key)));
+    const queued = error instanceof EnqueueError ? error.queuedIds : new Set<string>();
+    const unqueued = claimed.filter((claim) => !queued.has(claim.notificationId));
+    await Promise.allSettled(unqueued.map((claim) => releaseDedupeKey(deps.store, bucketId, claim.key)));
     throw new HeraldError('service_unavailable', 'the notification could not be queued; retry later', { 'retry-after': '5' }, error);
   }
   return { queued: fresh.map((item) => item.notification), duplicates };

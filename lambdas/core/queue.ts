@@ -7,8 +7,20 @@ export interface DeliveryJob {
 }
 
 export interface NotificationQueue {
-  /** Queues every job or throws; a partial failure throws after naming what was not queued. */
+  /** Queues every job, or throws `EnqueueError` saying which of them were queued all the same. */
   enqueue(jobs: readonly DeliveryJob[]): Promise<void>;
+}
+
+/** Some jobs could not be queued; `queuedIds` are the notifications that were. */
+export class EnqueueError extends Error {
+  constructor(
+    message: string,
+    readonly queuedIds: ReadonlySet<string>,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'EnqueueError';
+  }
 }
 
 /** SQS allows 10 entries per SendMessageBatch. */
@@ -21,17 +33,24 @@ export class SqsNotificationQueue implements NotificationQueue {
   ) {}
 
   async enqueue(jobs: readonly DeliveryJob[]): Promise<void> {
+    const queued = new Set<string>();
     for (let start = 0; start < jobs.length; start += SQS_BATCH) {
       const chunk = jobs.slice(start, start + SQS_BATCH);
-      const result = await this.sqs.send(
-        new SendMessageBatchCommand({
-          QueueUrl: this.queueUrl,
-          Entries: chunk.map((job, index) => ({ Id: String(index), MessageBody: JSON.stringify(job) })),
-        }),
-      );
+      let result;
+      try {
+        result = await this.sqs.send(
+          new SendMessageBatchCommand({
+            QueueUrl: this.queueUrl,
+            Entries: chunk.map((job, index) => ({ Id: String(index), MessageBody: JSON.stringify(job) })),
+          }),
+        );
+      } catch (error) {
+        throw new EnqueueError(`SQS refused the batch: ${(error as Error).name}`, queued, { cause: error });
+      }
+      for (const entry of result.Successful ?? []) queued.add(chunk[Number(entry.Id)]!.notification.id);
       if (result.Failed && result.Failed.length > 0) {
         const first = result.Failed[0]!;
-        throw new Error(`SQS refused ${result.Failed.length} of ${chunk.length} messages (${first.Code}: ${first.Message})`);
+        throw new EnqueueError(`SQS refused ${result.Failed.length} of ${chunk.length} messages (${first.Code}: ${first.Message})`, queued);
       }
     }
   }

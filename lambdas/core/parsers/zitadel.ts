@@ -33,7 +33,7 @@ const TOLERANCE_SECONDS = 300;
 const TIMESTAMP = /^\d{1,15}$/;
 const MAX_SIGNATURE_HEADER = 8192;
 
-const EVENT_TYPE_PREFIX_FULL_METHOD = '/zitadel.';
+const FULL_METHOD_PREFIX = '/zitadel.';
 const FUNCTION_PREFIX = 'function/';
 /**
  * Function executions run on every userinfo call, token issuance or SAML response: routine noise
@@ -201,7 +201,7 @@ function readJsonText(body: unknown): string | undefined {
 
 function executionKind(payload: Record<string, unknown>): ExecutionKind | undefined {
   if (nonEmptyString(payload.aggregateID) && nonEmptyString(payload.event_type)) return 'event';
-  if (typeof payload.fullMethod === 'string' && payload.fullMethod.startsWith(EVENT_TYPE_PREFIX_FULL_METHOD)) {
+  if (typeof payload.fullMethod === 'string' && payload.fullMethod.startsWith(FULL_METHOD_PREFIX)) {
     return Object.prototype.hasOwnProperty.call(payload, 'response') ? 'response' : 'request';
   }
   if (typeof payload.function === 'string' && payload.function.startsWith(FUNCTION_PREFIX)) return 'function';
@@ -246,7 +246,7 @@ interface EventTitle {
   readonly critical?: boolean;
 }
 
-const EVENT_TITLES: Readonly<Record<string, EventTitle>> = {
+const EVENT_TITLES: ReadonlyMap<string, EventTitle> = new Map(Object.entries({
   'user.locked': { title: 'User locked', critical: true },
   'user.unlocked': { title: 'User unlocked' },
   'user.deactivated': { title: 'User deactivated' },
@@ -273,10 +273,10 @@ const EVENT_TITLES: Readonly<Record<string, EventTitle>> = {
   'session.otp.sms.checked': { title: 'Sign-in: SMS code checked' },
   'session.otp.email.checked': { title: 'Sign-in: email code checked' },
   'session.terminated': { title: 'Session ended' },
-};
+}));
 
 /** Words of event types written as people write them. */
-const WORDS: Readonly<Record<string, string>> = {
+const WORDS: ReadonlyMap<string, string> = new Map(Object.entries({
   mfa: 'MFA',
   otp: 'OTP',
   totp: 'TOTP',
@@ -295,7 +295,7 @@ const WORDS: Readonly<Record<string, string>> = {
   org: 'organization',
   selfregistered: 'self-registered',
   externallogin: 'external login',
-};
+}));
 
 interface Person {
   readonly id?: string;
@@ -324,16 +324,18 @@ function fromEvent({ text, payload }: Execution): ParsedNotification {
   const organization = (isSessionEvent ? asString(data?.userResourceOwner) : undefined) ?? asString(payload.resourceOwner);
   const creator = asString(payload.userID);
 
-  const known = EVENT_TITLES[eventType];
+  const known = EVENT_TITLES.get(eventType);
   const critical = known?.critical ?? /\.check\.failed$/.test(eventType);
   const title = known?.title ?? describeEventType(eventType);
 
-  const lines: string[] = [];
+  const lines: (string | undefined)[] = [];
   if (subject) lines.push(...personLines(subject));
   if (isSessionEvent) lines.push(line('Session', aggregateID));
   else if (!isUserEvent) lines.push(line(capitalize(aggregateType ? describeWords([aggregateType]) : 'aggregate'), aggregateID));
   lines.push(...clientLines(data));
-  lines.push(line('Organization', organization), line('Instance', instanceID));
+  // An organization's or instance's own events name it as their aggregate already.
+  if (organization !== aggregateID) lines.push(line('Organization', organization));
+  if (instanceID !== aggregateID) lines.push(line('Instance', instanceID));
   if (creator && creator !== subject?.id) lines.push(line('Performed by', creator));
   lines.push(line('Time', asString(payload.created_at)));
   const sequence = sequenceText(text, payload.sequence);
@@ -391,7 +393,7 @@ function personLabel(person: Person): string | undefined {
   return person.name ?? person.username ?? person.email ?? (person.id ? `User ${person.id}` : undefined);
 }
 
-function personLines(person: Person): string[] {
+function personLines(person: Person): (string | undefined)[] {
   const handle = person.username ?? person.email;
   const user = handle ? (person.id && person.id !== handle ? `${handle} (${person.id})` : handle) : person.id;
   const lines = [line('User', user), line('Name', person.name)];
@@ -403,7 +405,7 @@ function personLines(person: Person): string[] {
  * Where the request came from: `AuthRequestInfo` (`userAgent`, `remoteIP`) on check events, a
  * session's `user_agent` (`domain.UserAgent`: `description`, `ip`).
  */
-function clientLines(data: Record<string, unknown> | undefined): string[] {
+function clientLines(data: Record<string, unknown> | undefined): (string | undefined)[] {
   if (!data) return [];
   const agent = [data.user_agent, data.userAgent].find(isObject);
   const userAgent = asString(data.userAgent) ?? asString(agent?.description);
@@ -429,7 +431,7 @@ function describeEventType(eventType: string): string {
 }
 
 function describeWords(parts: readonly string[]): string {
-  return parts.map((part) => WORDS[part.toLowerCase()] ?? part).join(' ');
+  return parts.map((part) => WORDS.get(part.toLowerCase()) ?? part).join(' ');
 }
 
 /** The sequence as ZITADEL wrote it: a uint64 may exceed what a JS number holds exactly. */
@@ -525,7 +527,7 @@ function fromFunction({ payload }: Execution): ParseResult {
   const shortName = oneLine(name.slice(FUNCTION_PREFIX.length)) || name;
   const content = buildContent({
     title: `ZITADEL function: ${shortName}`,
-    subtitle: person.id || person.name || person.username ? personLabel(person) : undefined,
+    subtitle: personLabel(person),
     lines: [
       ...personLines(person),
       line('Organization', orgName && orgID ? `${orgName} (${orgID})` : (orgName ?? orgID)),
@@ -582,7 +584,7 @@ function hasForwardingKey(value: unknown): boolean {
   while (pending.length > 0) {
     const item = pending.pop();
     if (Array.isArray(item)) {
-      pending.push(...item);
+      for (const child of item) pending.push(child);
     } else if (isObject(item)) {
       for (const [key, child] of Object.entries(item)) {
         if (isForwardingKey(key)) return true;

@@ -1,0 +1,46 @@
+import { acceptNotifications } from '../../lambdas/core/accept';
+import { HeraldError } from '../../lambdas/core/errors';
+import { EnqueueError, type DeliveryJob, type NotificationQueue } from '../../lambdas/core/queue';
+import { createBucket } from '../../lambdas/core/store/buckets';
+import { createHarness, type Harness } from './harness';
+
+/** A queue (Herald's own interface) that takes the first `accept` jobs of a call, then fails. */
+class FailingQueue implements NotificationQueue {
+  readonly queued: DeliveryJob[] = [];
+  constructor(private readonly accept: number) {}
+  async enqueue(jobs: readonly DeliveryJob[]): Promise<void> {
+    const taken = jobs.slice(0, this.accept);
+    this.queued.push(...taken);
+    if (taken.length < jobs.length) throw new EnqueueError('queue down', new Set(taken.map((job) => job.notification.id)));
+  }
+}
+
+describe('acceptNotifications when the queue fails partway', () => {
+  let harness: Harness;
+  let bucketId: string;
+
+  beforeAll(async () => {
+    harness = await createHarness();
+    bucketId = (await createBucket(harness.store, { name: 'partial' })).bucket.id;
+  });
+
+  const batch = [
+    { content: { title: 'first' }, dedupeKey: 'okta:event-1' },
+    { content: { title: 'second' }, dedupeKey: 'okta:event-2' },
+  ];
+
+  test('answers 503, and the sender\'s retry queues only what was not queued', async () => {
+    // GIVEN a queue that takes the first notification and then fails
+    const failing = new FailingQueue(1);
+    await expect(acceptNotifications({ store: harness.store, queue: failing }, bucketId, 'okta', batch)).rejects.toMatchObject(
+      new HeraldError('service_unavailable', 'the notification could not be queued; retry later'),
+    );
+    expect(failing.queued.map((job) => job.notification.title)).toEqual(['first']);
+    // WHEN the sender retries the same batch and the queue works again
+    const working = new FailingQueue(10);
+    const retried = await acceptNotifications({ store: harness.store, queue: working }, bucketId, 'okta', batch);
+    // THEN the first is recognised as a replay and only the second is queued
+    expect(retried.queued.map((notification) => notification.title)).toEqual(['second']);
+    expect(retried.duplicates).toEqual([failing.queued[0]!.notification.id]);
+  });
+});

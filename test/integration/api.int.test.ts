@@ -131,14 +131,14 @@ describe('handleApiRequest, bad input', () => {
       request: () => httpRequest({ path: '/transform', query: { parser: 'nosuchsource', token: bucketA.token }, body: LOGIN_FAILED, headers: AUTHENTIK_HEADERS }),
       status: 400,
       error: 'unknown_parser',
-      message: /^unknown parser "nosuchsource"; one of: authentik, ZENTIK_AUTHENTIK/,
+      message: /^unknown parser "nosuchsource"; one of: zitadel, .*\bokta\b.*\bauthentik, ZENTIK_AUTHENTIK$/,
     },
     {
       name: 'no parser and a body no source sends',
       request: () => httpRequest({ path: '/transform', query: { token: bucketA.token }, json: { hello: 'world' } }),
       status: 400,
       error: 'unknown_source',
-      message: /^could not tell which source sent this; add \?parser= with one of: authentik/,
+      message: /^could not tell which source sent this; add \?parser= with one of: zitadel, .*authentik/,
     },
     {
       name: 'no credentials',

@@ -243,11 +243,15 @@ function buildNotification(event: Auth0Event): NotificationInput {
   };
 }
 
-/** `auth0:<log_id>`; the item repeats it in `data`. Without one, a hash of the event itself. */
+/**
+ * `auth0:<log_id>`; the item repeats it in `data`. Without one, a hash of what identifies the event
+ * (fixed fields, so a hostile, deeply nested `details` cannot overflow the stack).
+ */
 function dedupeKey(item: Record<string, unknown>, data: Record<string, unknown>): string {
   const logId = text(item.log_id) ?? text(data.log_id);
   if (logId) return `auth0:${PLAIN_LOG_ID.test(logId) ? logId : sha256(logId)}`;
-  return `auth0:${sha256(JSON.stringify(item))}`;
+  const identity = [data.type, data.date, data.user_id, data.user_name, data.client_id, data.ip, data.description].map((value) => text(value) ?? null);
+  return `auth0:${sha256(JSON.stringify(identity))}`;
 }
 
 // ---- small helpers -----------------------------------------------------------------------------

@@ -30,8 +30,10 @@ import type { ParsedNotification, ParseResult, Parser, WebhookRequest } from './
  */
 
 const SIGNATURE_HEADER = 'x-keycloak-signature';
-/** p2's `type`: the event's category, a dot, then the Keycloak event or admin type. */
-const P2_TYPE = /^(access|admin|system)\.[A-Za-z0-9_-]*$/;
+/** p2's `type`: the event's category, a dot, then the Keycloak event or admin type (custom for `system.`). */
+const P2_TYPE = /^(access|admin|system)\.[^\r\n]*$/;
+/** Realms are named in p2 bodies; vymalo (and p2's older admin events) send the realm's UUID. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** vymalo's `type`: `EventType` (`LOGIN_ERROR`) or `ResourceType-OperationType` (`USER-CREATE`). */
 const VYMALO_TYPE = /^[A-Z][A-Z0-9_]*(?:-[A-Z][A-Z0-9_]*)?$/;
 /** An event id short and plain enough to key the dedupe table with as it is. */
@@ -105,6 +107,16 @@ const ERROR_EXPLANATIONS = new Map<string, string>([
   ['invalid_client_credentials', 'wrong client secret'],
 ]);
 
+/** `details` entries worth a line of a user event's body, in this order. */
+const DETAIL_LABELS: readonly (readonly [string, string])[] = [
+  ['identity_provider', 'Identity provider'],
+  ['identity_provider_identity', 'Identity provider user'],
+  ['credential_type', 'Credential'],
+  ['impersonator', 'Impersonator'],
+  ['previous_email', 'Previous email'],
+  ['updated_email', 'New email'],
+];
+
 const ADMIN_VERBS = new Map<string, string>([
   ['CREATE', 'created'],
   ['UPDATE', 'updated'],
@@ -122,8 +134,6 @@ interface KeycloakEvent {
   readonly id?: string;
   /** The realm's name where the body carries it (p2), else its UUID (vymalo). */
   readonly realm?: string;
-  /** `realm` is the UUID: vymalo sends no realm name. */
-  readonly realmIsId?: boolean;
   readonly clientId?: string;
   /** User events: the user. Admin events: the admin. */
   readonly userId?: string;
@@ -258,12 +268,10 @@ function readP2Event(payload: Record<string, unknown>, type: string): KeycloakEv
 }
 
 function readVymaloEvent(payload: Record<string, unknown>, type: string): KeycloakEvent {
-  const realmName = scalarText(payload.realmName);
   const common = {
     id: scalarText(payload.id),
     // realmName is computed but not sent over HTTP; a later version may send it.
-    realm: realmName ?? scalarText(payload.realmId),
-    realmIsId: realmName === undefined,
+    realm: scalarText(payload.realmName) ?? scalarText(payload.realmId),
     clientId: scalarText(payload.clientId),
     userId: scalarText(payload.userId),
     ipAddress: scalarText(payload.ipAddress),
@@ -310,22 +318,14 @@ function userNotification(event: KeycloakEvent): NotificationInput {
   // A failed login names what was typed; Keycloak resolves a user only when one matched.
   const shownUser = type === 'LOGIN_ERROR' ? (typedUsername ?? event.username) : (event.username ?? typedUsername);
   let who = shownUser ?? event.userId;
-  if (type === 'LOGIN_ERROR' && event.error === 'user_not_found') who = `${who ?? 'unknown'} (unknown user)`;
+  if (type === 'LOGIN_ERROR' && event.error === 'user_not_found') who = who ? `${who} (unknown user)` : 'unknown user';
   if (!who && type.startsWith('CLIENT_')) who = event.clientId;
 
   const lines: string[] = [];
   if (event.username && shownUser !== event.username) lines.push(`User: ${event.username}`);
   lines.push(...originLines(event));
   if (event.error) lines.push(`Error: ${explainError(event.error)}`);
-  const detailLines: [string, string][] = [
-    ['identity_provider', 'Identity provider'],
-    ['identity_provider_identity', 'Identity provider user'],
-    ['credential_type', 'Credential'],
-    ['impersonator', 'Impersonator'],
-    ['previous_email', 'Previous email'],
-    ['updated_email', 'New email'],
-  ];
-  for (const [key, label] of detailLines) {
+  for (const [key, label] of DETAIL_LABELS) {
     const value = event.details.get(key);
     if (value) lines.push(`${label}: ${value}`);
   }
@@ -386,7 +386,7 @@ function systemNotification(event: KeycloakEvent): NotificationInput {
 
 function originLines(event: KeycloakEvent): string[] {
   const lines: string[] = [];
-  if (event.realm) lines.push(`${event.realmIsId ? 'Realm ID' : 'Realm'}: ${event.realm}`);
+  if (event.realm) lines.push(`${UUID.test(event.realm) ? 'Realm ID' : 'Realm'}: ${event.realm}`);
   if (event.clientId) lines.push(`Client: ${event.clientId}`);
   if (event.ipAddress) lines.push(`IP: ${event.ipAddress}`);
   return lines;

@@ -1,9 +1,18 @@
 import { HeraldError } from '../errors';
+import { auth0Parser } from './auth0';
 import { authentikParser } from './authentik';
+import { keycloakParser } from './keycloak';
+import { logtoParser } from './logto';
+import { oktaParser } from './okta';
+import { svixParser } from './svix';
+import { zitadelParser } from './zitadel';
 import type { Parser, WebhookRequest } from './types';
 
-/** Every built-in parser; the sources issue adds one module per source here. */
-export const PARSERS: readonly Parser[] = [authentikParser];
+/**
+ * Every built-in parser, one module per source. Auto-detection asks them in this order: sources
+ * recognised by a header of their own first, shape-only detection last.
+ */
+export const PARSERS: readonly Parser[] = [zitadelParser, keycloakParser, logtoParser, svixParser, oktaParser, auth0Parser, authentikParser];
 
 const byAlias = new Map<string, Parser>();
 for (const parser of PARSERS) {

@@ -43,7 +43,8 @@ const ROUTINE_FUNCTIONS = new Set(['function/preuserinfo', 'function/preaccessto
 
 /**
  * A 2xx body with either key makes ZITADEL fail the call (`HandleResponse`, error forwarding). Go's
- * encoding/json matches keys case-insensitively with Unicode simple folding (`K` → k, `ſ` → s).
+ * encoding/json matches keys case-insensitively with Unicode simple folding (`forwardedStatuſCode`
+ * matches); NFKC and lower case cover those folds, and a few more, which errs on the safe side.
  */
 const FORWARDING_KEYS = new Set(['forwardedstatuscode', 'forwardederrormessage']);
 
@@ -333,8 +334,9 @@ function fromEvent({ text, payload }: Execution): ParsedNotification {
   if (isSessionEvent) lines.push(line('Session', aggregateID));
   else if (!isUserEvent) lines.push(line(capitalize(aggregateType ? describeWords([aggregateType]) : 'aggregate'), aggregateID));
   lines.push(...clientLines(data));
-  // An organization's or instance's own events name it as their aggregate already.
-  if (organization !== aggregateID) lines.push(line('Organization', organization));
+  // An organization's or instance's own events name it as their aggregate already, and what the
+  // instance owns (a session without its user's organization) belongs to no organization.
+  if (organization !== aggregateID && organization !== instanceID) lines.push(line('Organization', organization));
   if (instanceID !== aggregateID) lines.push(line('Instance', instanceID));
   if (creator && creator !== subject?.id) lines.push(line('Performed by', creator));
   lines.push(line('Time', asString(payload.created_at)));
@@ -575,7 +577,7 @@ function echoMember(execution: Execution, key: 'request' | 'response'): string {
 }
 
 function isForwardingKey(key: string): boolean {
-  return FORWARDING_KEYS.has(key.replace(/\u017F/g, 's').toLowerCase());
+  return FORWARDING_KEYS.has(key.normalize('NFKC').toLowerCase());
 }
 
 /** Walks iteratively: a hostile body may nest deeper than the call stack. */

@@ -330,10 +330,18 @@ describe('auth0Parser', () => {
       expect(parseOne(request(JSON.stringify(item({ type: 'f' }, logId)))).dedupeKey).toBe(`auth0:${expected}`);
     });
 
-    test('hashes the item when there is no log_id at all', () => {
-      const event = { data: { type: 'f', user_name: 'x' } };
-      const expected = createHash('sha256').update(JSON.stringify(event)).digest('hex');
+    test('hashes what identifies the event when there is no log_id at all', () => {
+      const event = { data: { type: 'f', date: '2025-10-31T12:00:00.000Z', user_name: 'x', ip: '203.0.113.77' } };
+      const identity = ['f', '2025-10-31T12:00:00.000Z', null, 'x', null, '203.0.113.77', null];
+      const expected = createHash('sha256').update(JSON.stringify(identity)).digest('hex');
       expect(parseOne(request(JSON.stringify(event))).dedupeKey).toBe(`auth0:${expected}`);
+    });
+
+    test('keys an event without log_id whose details are hostile, deeply nested JSON', () => {
+      const deep = `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`;
+      const parsed = parseOne(request(`{"data":{"type":"f","user_name":"x","details":${deep}}}`));
+      expect(parsed.content.title).toBe('Login failed: x');
+      expect(parsed.dedupeKey).toMatch(/^auth0:[0-9a-f]{64}$/);
     });
   });
 
@@ -428,7 +436,7 @@ describe('auth0Parser', () => {
 
     const headers = fc.dictionary(fc.constantFrom('authorization', 'Authorization', 'content-type', 'x-other'), fc.string(), { maxKeys: 3 });
     const CODES = ['s', 'f', 'fp', 'fu', 'limit_wc', 'limit_mu', 'pwd_leak', 'gd_auth_failed', 'scp', 'fcp', 'ss', 'fs', 'slo', 'seacft', 'sapi', 'fapi'];
-    const field = fc.oneof(fc.string(), fc.jsonValue());
+    const field = fc.oneof(fc.string(), fc.jsonValue({ maxDepth: 2 }));
     const logEvent = fc.record(
       {
         log_id: fc.oneof(fc.stringMatching(/^[0-9]{1,56}$/), field),

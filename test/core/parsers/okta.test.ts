@@ -302,6 +302,17 @@ describe('oktaParser', () => {
     });
   });
 
+  describe('hostile input', () => {
+    test('reads an event whose debugContext is deeply nested JSON', () => {
+      const deep = `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`;
+      const body = `{"eventType":"com.okta.event_hook","data":{"events":[{"uuid":"u-1","eventType":"user.account.lock","actor":{"alternateId":"x"},"debugContext":${deep}}]}}`;
+      expect(parseOne(request(body))).toEqual({
+        content: { title: 'Account locked: x', deliveryType: 'CRITICAL', tags: ['okta', 'user.account.lock'] },
+        dedupeKey: 'okta:u-1',
+      });
+    });
+  });
+
   describe('invalid body', () => {
     test.each([
       ['empty bytes (the verification GET)', ''],
@@ -381,7 +392,7 @@ describe('oktaParser', () => {
       { maxKeys: 3 },
     );
     const method = fc.constantFrom('GET', 'POST', 'get', 'PUT');
-    const field = fc.oneof(fc.string(), fc.jsonValue());
+    const field = fc.oneof(fc.string(), fc.jsonValue({ maxDepth: 2 }));
     const EVENT_TYPES = [
       'user.session.start',
       'user.authentication.auth_via_mfa',
@@ -397,7 +408,7 @@ describe('oktaParser', () => {
     const shapedEvent = fc.record(
       {
         uuid: field,
-        eventType: fc.oneof(fc.constantFrom(...EVENT_TYPES), field),
+        eventType: fc.oneof({ arbitrary: fc.constantFrom(...EVENT_TYPES), weight: 9 }, { arbitrary: field, weight: 1 }),
         displayMessage: field,
         severity: fc.oneof(fc.constantFrom('DEBUG', 'INFO', 'WARN', 'ERROR'), field),
         outcome: fc.oneof(fc.record({ result: fc.oneof(fc.constantFrom('SUCCESS', 'FAILURE', 'DENY', 'CHALLENGE'), field), reason: field }), field),
@@ -412,14 +423,18 @@ describe('oktaParser', () => {
           field,
         ),
       },
-      { requiredKeys: [] },
+      { requiredKeys: ['eventType'] },
     );
+    /** Mostly the real envelope, so most runs reach the LogEvent reader; now and then a broken one. */
     const shapedDelivery = fc.record(
       {
-        eventType: fc.oneof(fc.constant('com.okta.event_hook'), field),
-        data: fc.oneof(fc.record({ events: fc.oneof(fc.array(shapedEvent, { maxLength: 4 }), field) }), field),
+        eventType: fc.oneof({ arbitrary: fc.constant('com.okta.event_hook'), weight: 9 }, { arbitrary: field, weight: 1 }),
+        data: fc.oneof(
+          { arbitrary: fc.record({ events: fc.oneof({ arbitrary: fc.array(shapedEvent, { maxLength: 4 }), weight: 9 }, { arbitrary: field, weight: 1 }) }), weight: 9 },
+          { arbitrary: field, weight: 1 },
+        ),
       },
-      { requiredKeys: [] },
+      { requiredKeys: ['data'] },
     );
 
     test('answers arbitrary bytes with notifications, a skip or a HeraldError', () => {

@@ -44,11 +44,13 @@ type Route = (request: HttpRequest, deps: ApiDeps) => Promise<ApiResult>;
 async function webhook(request: HttpRequest, deps: ApiDeps, parser: Parser): Promise<ApiResult> {
   const webhookRequest = { body: request.body, headers: request.headers, query: request.query };
   const handshake = parser.handshake?.({ ...webhookRequest, method: request.method.toUpperCase() });
-  if (handshake) return { response: sourceReply(handshake) };
-  if (request.method.toUpperCase() !== 'POST') {
+  if (!handshake && request.method.toUpperCase() !== 'POST') {
     throw new HeraldError('method_not_allowed', `${parser.name} webhooks are POSTed`, { allow: 'POST' });
   }
+  // The handshake is authenticated like an event (Okta sends its secret header with it), so only
+  // the bucket's owner can point a source at Herald.
   const caller = await authenticateWebhook(deps, request, parser, deps.now?.() ?? new Date());
+  if (handshake) return { response: sourceReply(handshake) };
   requireScope(caller, 'send');
   const result = parseSafely(parser, request);
   const accepted = result.kind === 'skip' ? undefined : await acceptNotifications(deps, caller.bucketId, parser.name, result.notifications);

@@ -143,8 +143,16 @@ describe('a source with a static secret header (Okta)', () => {
 
   test('the one-time verification GET is answered with the challenge', async () => {
     const verification = meta('okta', 'verification-request');
-    const { response } = await handleApiRequest(request('GET', '/webhooks/okta', {}, lower(verification.request.headers), Buffer.alloc(0)), deps);
+    const headers = { ...lower(verification.request.headers), authorization: okta.auth!.expected };
+    const { response } = await handleApiRequest(request('GET', '/webhooks/okta', { bucketId: 'idp-events' }, headers, Buffer.alloc(0)), deps);
     expect(response.status).toBe(200);
     expect(JSON.parse(response.body)).toEqual(JSON.parse(readFileSync(path.join(FIXTURES, 'okta', 'verification-response.json'), 'utf8')));
+  });
+
+  test('the verification GET without the secret header gets no challenge back', async () => {
+    const verification = meta('okta', 'verification-request');
+    const { response } = await handleApiRequest(request('GET', '/webhooks/okta', { bucketId: 'idp-events' }, { ...lower(verification.request.headers), authorization: 'wrong' }, Buffer.alloc(0)), deps);
+    expect(response.status).toBe(401);
+    expect(response.body).not.toContain('verification');
   });
 });

@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Command } from 'commander';
 import { isHeraldError } from '../../lambdas/core/errors';
+import { findParser } from '../../lambdas/core/parsers/registry';
 import { createBucket } from '../../lambdas/core/store/buckets';
 import { createStore } from '../../lambdas/core/store/table';
 import { CliError, print } from './output';
@@ -9,6 +10,7 @@ import { stackOutputs } from './stack';
 interface BucketCreateOptions {
   readonly name: string;
   readonly displayName?: string;
+  readonly routine?: string;
   readonly table?: string;
   readonly stack: string;
   readonly region?: string;
@@ -22,6 +24,7 @@ export function registerBucketCommands(program: Command): void {
     .description('create a bucket; prints its token and magic code once')
     .requiredOption('--name <name>', 'bucket name (a-z, 0-9, "_", "-"); usable as ?bucketId=')
     .option('--display-name <text>', 'name shown in apps')
+    .option('--routine <sources>', 'comma-separated sources whose routine events (sign-outs, token refreshes) are pushed too')
     .option('--table <name>', 'DynamoDB table (default: from the stack outputs)')
     .option('--stack <name>', 'the deployed CloudFormation stack', 'Herald')
     .option('--region <region>', 'AWS region (default: the SDK chain)')
@@ -32,7 +35,8 @@ export function registerBucketCommands(program: Command): void {
       if (!tableName) throw new CliError(`stack "${options.stack}" has no TableName output; pass --table`);
       const store = createStore(tableName, new DynamoDBClient(options.region ? { region: options.region } : {}));
       try {
-        const created = await createBucket(store, { name: options.name, displayName: options.displayName });
+        const routineSources = options.routine?.split(',').map((source) => findParser(source.trim()).name);
+        const created = await createBucket(store, { name: options.name, displayName: options.displayName, routineSources });
         const apiUrl = outputs.ApiUrl;
         const webhookUrl = apiUrl ? `${apiUrl}/transform?parser=ZENTIK_AUTHENTIK&magicCode=${created.magicCode}` : undefined;
         print(

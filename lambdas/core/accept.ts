@@ -2,6 +2,7 @@ import { HeraldError } from './errors';
 import { stampNotification, validateNotification, type Notification } from './notification';
 import type { ParsedNotification } from './parsers/types';
 import { EnqueueError, type NotificationQueue } from './queue';
+import { getBucket } from './store/buckets';
 import { claimDedupeKey, releaseDedupeKey } from './store/dedupe';
 import type { Store } from './store/table';
 
@@ -16,6 +17,8 @@ export interface Accepted {
   readonly queued: Notification[];
   /** Replays of notifications queued earlier: their original ids. */
   readonly duplicates: string[];
+  /** Routine events dropped because the bucket did not opt in to them. */
+  readonly routineDropped: number;
 }
 
 /**
@@ -31,12 +34,15 @@ export async function acceptNotifications(
   parsed: readonly ParsedNotification[],
 ): Promise<Accepted> {
   const now = deps.now?.() ?? new Date();
-  const stamped = parsed.map((item, index) => {
+  // Routine events cost a bucket read only when there are some: most requests carry none.
+  const wantsRoutine = parsed.some((item) => item.routine) && (await getBucket(deps.store, bucketId))?.routineSources?.includes(source);
+  const kept = parsed.filter((item) => !item.routine || wantsRoutine);
+  const stamped = kept.map((item, index) => {
     try {
       return { notification: stampNotification(validateNotification(item.content), bucketId, source, now), dedupeKey: item.dedupeKey };
     } catch (error) {
-      if (error instanceof HeraldError && parsed.length > 1) {
-        throw new HeraldError(error.code, `notification ${index + 1} of ${parsed.length}: ${error.message}`);
+      if (error instanceof HeraldError && kept.length > 1) {
+        throw new HeraldError(error.code, `notification ${index + 1} of ${kept.length}: ${error.message}`);
       }
       throw error;
     }
@@ -66,5 +72,5 @@ export async function acceptNotifications(
     await Promise.allSettled(unqueued.map((claim) => releaseDedupeKey(deps.store, bucketId, claim.key)));
     throw new HeraldError('service_unavailable', 'the notification could not be queued; retry later', { 'retry-after': '5' }, error);
   }
-  return { queued: fresh.map((item) => item.notification), duplicates };
+  return { queued: fresh.map((item) => item.notification), duplicates, routineDropped: parsed.length - kept.length };
 }

@@ -57,6 +57,9 @@ async function webhook(request: HttpRequest, deps: ApiDeps, parser: Parser): Pro
   const reply = parser.reply?.({ request: webhookRequest, result, notificationIds: accepted ? [...accepted.queued.map((n) => n.id), ...accepted.duplicates] : [] });
   if (reply) return { response: sourceReply(reply), accepted: { source: parser.name, count: accepted?.queued.length ?? 0 } };
   if (!accepted) return { response: emptyResponse(204, { 'x-herald-skipped': (result as { reason: string }).reason.slice(0, 200) }) };
+  if (accepted.queued.length === 0 && accepted.duplicates.length === 0) {
+    return { response: emptyResponse(204, { 'x-herald-skipped': `${parser.name}: routine events only; this bucket has not opted in to them` }) };
+  }
   return created(accepted, parser.name);
 }
 

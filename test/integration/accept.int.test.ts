@@ -44,3 +44,38 @@ describe('acceptNotifications when the queue fails partway', () => {
     expect(retried.duplicates).toEqual([failing.queued[0]!.notification.id]);
   });
 });
+
+describe('routine events', () => {
+  let harness: Harness;
+
+  beforeAll(async () => {
+    harness = await createHarness();
+  });
+
+  const batch = [
+    { content: { title: 'Login failed: jdoe' }, dedupeKey: 'auth0:a' },
+    { content: { title: 'Logout: jdoe' }, dedupeKey: 'auth0:b', routine: true },
+  ];
+
+  test('are dropped for a bucket that did not opt in', async () => {
+    const { bucket } = await createBucket(harness.store, { name: 'no-routine' });
+    const queue = new FailingQueue(10);
+    const accepted = await acceptNotifications({ store: harness.store, queue }, bucket.id, 'auth0', batch);
+    expect(queue.queued.map((job) => job.notification.title)).toEqual(['Login failed: jdoe']);
+    expect(accepted.routineDropped).toBe(1);
+  });
+
+  test('are queued for a bucket that opted in to that source', async () => {
+    const { bucket } = await createBucket(harness.store, { name: 'with-routine', routineSources: ['auth0'] });
+    const queue = new FailingQueue(10);
+    await acceptNotifications({ store: harness.store, queue }, bucket.id, 'auth0', batch);
+    expect(queue.queued.map((job) => job.notification.title)).toEqual(['Login failed: jdoe', 'Logout: jdoe']);
+  });
+
+  test('of another source are still dropped', async () => {
+    const { bucket } = await createBucket(harness.store, { name: 'okta-routine', routineSources: ['okta'] });
+    const queue = new FailingQueue(10);
+    await acceptNotifications({ store: harness.store, queue }, bucket.id, 'auth0', batch);
+    expect(queue.queued).toHaveLength(1);
+  });
+});

@@ -16,6 +16,11 @@ export interface ParsedNotification {
    * queues a notification at most once per (bucket, dedupeKey) within 24 h. Omit for no dedupe.
    */
   readonly dedupeKey?: string;
+  /**
+   * Routine noise (token refreshes, sign-outs, successful health checks): queued only for buckets
+   * that opted in to this source's routine events, dropped for the others.
+   */
+  readonly routine?: boolean;
 }
 
 export type ParseResult =

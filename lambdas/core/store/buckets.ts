@@ -11,6 +11,8 @@ export interface Bucket {
   readonly id: string;
   readonly name: string;
   readonly displayName?: string;
+  /** Sources whose routine events (see `ParsedNotification.routine`) this bucket wants pushed. */
+  readonly routineSources?: readonly string[];
   readonly createdAt: string;
 }
 
@@ -64,6 +66,7 @@ export interface CreatedBucket {
 export interface CreateBucketOptions {
   readonly name: string;
   readonly displayName?: string;
+  readonly routineSources?: readonly string[];
   /** Fixed credentials (local mode's demo bucket); random when absent. */
   readonly token?: string;
   readonly magicCode?: string;
@@ -77,7 +80,13 @@ export interface CreateBucketOptions {
 export async function createBucket(store: Store, options: CreateBucketOptions): Promise<CreatedBucket> {
   const name = validateBucketName(options.name);
   const now = (options.now ?? new Date()).toISOString();
-  const bucket: Bucket = { id: randomUUID(), name, displayName: options.displayName, createdAt: now };
+  const bucket: Bucket = {
+    id: randomUUID(),
+    name,
+    displayName: options.displayName,
+    ...(options.routineSources?.length ? { routineSources: [...options.routineSources] } : {}),
+    createdAt: now,
+  };
   try {
     await store.doc.send(
       new PutCommand({
@@ -172,6 +181,7 @@ function toBucket(item: Record<string, unknown>): Bucket {
     id: item.id as string,
     name: item.name as string,
     displayName: item.displayName as string | undefined,
+    routineSources: item.routineSources as string[] | undefined,
     createdAt: item.createdAt as string,
   };
 }

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { findBucket, findCredential } from '../../lambdas/core/store/buckets';
@@ -78,5 +79,39 @@ describe('herald bucket create', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('bucket');
     expect(result.stdout).toContain('local');
+  });
+});
+
+describe('herald render', () => {
+  const FIXTURES = path.join(__dirname, '..', 'fixtures');
+
+  /** Runs `herald render` with the body on stdin, as a user pipes a recorded webhook. */
+  async function render(args: string[], bodyFile: string): Promise<{ code: number; json: Record<string, unknown> }> {
+    return new Promise((resolve, reject) => {
+      const child = execFile('node', [HERALD, 'render', ...args], (error, stdout) => {
+        if (error && typeof error.code !== 'number') return reject(error);
+        resolve({ code: error ? (error.code as number) : 0, json: JSON.parse(stdout) as Record<string, unknown> });
+      });
+      child.stdin!.end(readFileSync(path.join(FIXTURES, bodyFile)));
+    });
+  }
+
+  test.each([
+    ['zitadel', 'zitadel/event-user-locked.json', ['--header', 'Zitadel-Signature: t=1761905523,v1=480010abea17ca27a73be2a2a28ff824a6513fbb5d10792e1df49954b03ed85d', '--secret', 'Hq2cXb7LwP4tRz9sVf1kYm6nJd3gTa8e', '--at', '1761905533'], 'User locked'],
+    ['authentik', 'authentik/webhook-login-failed.json', [], 'Login_failed: jdoe'],
+    ['okta', 'okta/event-user-session-start-failure.json', ['--header', 'Authorization: okta-hook-Secr3t-91c2', '--secret', 'okta-hook-Secr3t-91c2'], 'Sign-in failed: '],
+  ])('%s: prints the notifications and the exact APNs and FCM payloads', async (parser, bodyFile, extra, title) => {
+    const { code, json } = await render(['--parser', parser, ...extra], bodyFile);
+    expect(code).toBe(0);
+    const notifications = json.notifications as { title: string }[];
+    expect(notifications[0]!.title).toContain(title);
+    expect((json.apns as { key: string }[])[0]!.key).toBe('APNS');
+    expect((json.fcm as { key: string; payload: { fcmV1Message: unknown } }[])[0]!.payload.fcmV1Message).toBeDefined();
+  });
+
+  test('a bad signature prints the typed error and exits 1', async () => {
+    const { code, json } = await render(['--parser', 'zitadel', '--header', 'Zitadel-Signature: t=1761905523,v1=00', '--secret', 'x'.repeat(16), '--at', '1761905533'], 'zitadel/event-user-locked.json');
+    expect(code).toBe(1);
+    expect(json).toEqual({ error: 'invalid_signature', message: expect.any(String) });
   });
 });

@@ -10,12 +10,18 @@ import type { ParsedNotification, ParseResult, Parser, WebhookRequest } from './
  *
  * Auth0 signs nothing: the sink's `httpAuthorization` arrives verbatim as the `Authorization`
  * header, and replay protection is dedupe on `log_id` (delivery is at least once).
+ *
+ * Routine codes (logouts, silent auth, Management API calls, token exchanges, codes sent, MFA
+ * challenges passed) become notifications flagged `routine`: ingest queues them only for buckets
+ * that opted in to Auth0's routine events.
  */
 
 /** How Herald treats an Auth0 event code (Auth0's "Log event type codes"). */
 interface EventRule {
   readonly deliveryType: DeliveryType;
   readonly title: (event: Auth0Event) => string;
+  /** The title already says what `description` says, so the body leaves it out. */
+  readonly describedInTitle?: boolean;
 }
 
 const loginFailed: EventRule = { deliveryType: 'CRITICAL', title: (event) => `Login failed: ${event.user}` };
@@ -52,31 +58,48 @@ const EVENT_RULES: Readonly<Record<string, EventRule>> = {
 /**
  * Codes that happen on every ordinary session and would drown the alerts: logout, silent auth,
  * Management API calls, MFA challenges sent and passed (the `s` that follows is the notification),
- * codes and links sent, verification mails.
+ * codes and links sent, verification mails. They notify, flagged routine (NORMAL), so a bucket can
+ * opt in to them.
  */
-const ROUTINE_CODES = new Set([
-  'slo',
-  'ssa',
-  'fsa', // "Login required" from a silent-auth probe, every time a signed-out SPA loads
-  'sapi',
-  'mgmt_api_read',
-  'scoa',
-  'srrt',
-  'cs',
-  'cls',
-  'sv',
-  'svr',
-  'scpr',
-  'gd_start_auth',
-  'gd_start_enroll',
-  'gd_send_sms',
-  'gd_send_voice',
-  'gd_send_pn',
-  'gd_send_email',
-  'gd_auth_succeed',
-]);
+const ROUTINE_RULES: Readonly<Record<string, EventRule>> = {
+  slo: routineRule((event) => `Logout: ${subject(event)}`),
+  ssa: routineRule((event) => `Silent authentication: ${subject(event)}`),
+  // "Login required" from a silent-auth probe, every time a signed-out SPA loads.
+  fsa: routineRule((event) => `Silent authentication failed: ${subject(event)}`),
+  sapi: routineRule((event) => `Management API call: ${described(event)}`, true),
+  mgmt_api_read: routineRule((event) => `Management API read: ${described(event)}`, true),
+  scoa: routineRule((event) => `Cross-origin authentication: ${subject(event)}`),
+  srrt: routineRule((event) => `Refresh token revoked: ${subject(event)}`),
+  cs: routineRule((event) => `Passwordless code sent: ${subject(event)}`),
+  cls: routineRule((event) => `Passwordless link sent: ${subject(event)}`),
+  sv: routineRule((event) => `Email verified: ${subject(event)}`),
+  svr: routineRule((event) => `Verification email sent: ${subject(event)}`),
+  scpr: routineRule((event) => `Password reset email sent: ${subject(event)}`),
+  gd_start_auth: routineRule((event) => `MFA challenge started: ${subject(event)}`),
+  gd_start_enroll: routineRule((event) => `MFA enrollment started: ${subject(event)}`),
+  gd_send_sms: routineRule((event) => `MFA code sent by SMS: ${subject(event)}`),
+  gd_send_voice: routineRule((event) => `MFA code sent by voice call: ${subject(event)}`),
+  gd_send_pn: routineRule((event) => `MFA push notification sent: ${subject(event)}`),
+  gd_send_email: routineRule((event) => `MFA code sent by email: ${subject(event)}`),
+  gd_auth_succeed: routineRule((event) => `MFA passed: ${subject(event)}`),
+};
 /** Successful token exchanges: `seacft`, `seccft`, `sepft`, `sertft`, `seoobft`, `seotpft`, `sercft`, … */
 const TOKEN_EXCHANGE_SUCCESS = /^se[a-z]*ft$/;
+/** What was exchanged for the token, by code; other codes the pattern matches are titled without it. */
+const TOKEN_EXCHANGE_GRANTS: Readonly<Record<string, string>> = {
+  seacft: 'authorization code',
+  seccft: 'client credentials',
+  sepft: 'password',
+  sertft: 'refresh token',
+  seoobft: 'out-of-band MFA',
+  seotpft: 'MFA code',
+  sercft: 'MFA recovery code',
+};
+const tokenExchange = routineRule((event) => {
+  const grant = Object.hasOwn(TOKEN_EXCHANGE_GRANTS, event.type) ? TOKEN_EXCHANGE_GRANTS[event.type] : undefined;
+  return `Token exchange: ${subject(event)}${grant ? ` (${grant})` : ''}`;
+});
+const UNKNOWN_USER = 'unknown user';
 /** `log_id`s are digit strings; anything else is hashed before it keys the dedupe table. */
 const PLAIN_LOG_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
@@ -175,27 +198,41 @@ function readItems(body: unknown): Auth0Item[] {
 function parseItems(items: readonly Auth0Item[]): ParseResult {
   if (items.length === 0) return { kind: 'skip', reason: 'auth0: the batch holds no log events' };
   const notifications: ParsedNotification[] = [];
-  const routine: string[] = [];
   for (const item of items) {
     if (!isObject(item.value) || !isObject(item.value.data) || !nonBlank(item.value.data.type)) {
       throw new HeraldError('invalid_body', `auth0: ${item.where} is not a log event {log_id, data: {type, …}}`);
     }
     const data = item.value.data;
     const type = (data.type as string).trim();
-    if (isRoutine(type)) {
-      if (!routine.includes(type)) routine.push(type);
-      continue;
-    }
-    notifications.push({ content: buildNotification(readEvent(type, data)), dedupeKey: dedupeKey(item.value, data) });
-  }
-  if (notifications.length === 0) {
-    return { kind: 'skip', reason: `auth0: only routine events (${routine.slice(0, 10).join(', ')})` };
+    const routine = routineRuleFor(type);
+    const content = buildNotification(readEvent(type, data), routine ?? ruleFor(type));
+    notifications.push({ content, dedupeKey: dedupeKey(item.value, data), ...(routine ? { routine: true } : {}) });
   }
   return { kind: 'notifications', notifications };
 }
 
-function isRoutine(type: string): boolean {
-  return ROUTINE_CODES.has(type) || TOKEN_EXCHANGE_SUCCESS.test(type);
+/** Own properties only: a code such as `constructor` or `__proto__` has no rule. */
+function ruleFor(type: string): EventRule | undefined {
+  return Object.hasOwn(EVENT_RULES, type) ? EVENT_RULES[type] : undefined;
+}
+
+function routineRuleFor(type: string): EventRule | undefined {
+  if (Object.hasOwn(ROUTINE_RULES, type)) return ROUTINE_RULES[type];
+  return TOKEN_EXCHANGE_SUCCESS.test(type) ? tokenExchange : undefined;
+}
+
+function routineRule(title: (event: Auth0Event) => string, describedInTitle = false): EventRule {
+  return { deliveryType: 'NORMAL', title, describedInTitle };
+}
+
+/** Who a routine event is about: the user, else the app (client credentials, API calls). */
+function subject(event: Auth0Event): string {
+  return event.user === UNKNOWN_USER ? (event.clientName ?? UNKNOWN_USER) : event.user;
+}
+
+/** What a Management API call did (`Update a user`), else who made it. */
+function described(event: Auth0Event): string {
+  return event.description?.replace(/\.$/, '') || subject(event);
 }
 
 function readEvent(type: string, data: Record<string, unknown>): Auth0Event {
@@ -203,7 +240,7 @@ function readEvent(type: string, data: Record<string, unknown>): Auth0Event {
   const error = isObject(details.error) ? details.error : {};
   return {
     type,
-    user: text(data.user_name) ?? text(details.username) ?? text(data.user_id) ?? 'unknown user',
+    user: text(data.user_name) ?? text(details.username) ?? text(data.user_id) ?? UNKNOWN_USER,
     description: text(data.description) ?? text(error.message),
     clientName: text(data.client_name),
     connection: text(data.connection),
@@ -215,18 +252,19 @@ function readEvent(type: string, data: Record<string, unknown>): Auth0Event {
 
 // ---- from an event to a notification ----------------------------------------------------------
 
-function buildNotification(event: Auth0Event): NotificationInput {
-  const rule = EVENT_RULES[event.type];
+function buildNotification(event: Auth0Event, rule: EventRule | undefined): NotificationInput {
   let title: string;
   const lines: string[] = [];
   if (rule) {
     title = rule.title(event);
-    if (event.description) lines.push(event.description);
+    if (event.description && !rule.describedInTitle) lines.push(event.description);
+    // A Management API call is titled by what it did; who did it goes in the body.
+    if (event.description && rule.describedInTitle && event.user !== UNKNOWN_USER) lines.push(`User: ${event.user}`);
     if (event.type === 'limit_mu' && event.ip) lines.push(`User: ${event.user}`);
   } else {
     // A code Herald has no rule for: the stream's filter chose to send it, so say what Auth0 says.
     const what = event.description?.replace(/\.$/, '') || `Auth0 event ${event.type}`;
-    title = event.user === 'unknown user' ? what : `${what}: ${event.user}`;
+    title = event.user === UNKNOWN_USER ? what : `${what}: ${event.user}`;
   }
   if (event.clientName) lines.push(`App: ${event.clientName}`);
   if (event.connection) lines.push(`Connection: ${event.connection}`);

@@ -8,6 +8,8 @@ export const ERROR_STATUS = {
   unknown_parser: 400,
   unknown_source: 400,
   unauthorized: 401,
+  token_revoked: 401,
+  token_expired: 401,
   invalid_signature: 401,
   signature_expired: 401,
   source_secret_missing: 401,

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { HeraldError } from './errors';
+import { uuidv7 } from './ids';
 
 /**
  * The notification model: Zentik's message fields (peers.md §2.4), validated with zod. Every source
@@ -157,5 +157,5 @@ export function stampNotification(
   source: string,
   now: Date = new Date(),
 ): Notification {
-  return { ...content, id: randomUUID(), bucketId, source, createdAt: now.toISOString() };
+  return { ...content, id: uuidv7(now), bucketId, source, createdAt: now.toISOString() };
 }

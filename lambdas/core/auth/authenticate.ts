@@ -18,6 +18,7 @@ const INVALID = 'invalid credentials for this bucket';
  * An unknown credential and a credential for another bucket get the same 401, so a caller cannot
  * tell which half was wrong.
  */
+/** One GetItem on the secret's hash; a revoked or expired credential is refused by name. */
 export async function authenticate(
   store: Store,
   request: HttpRequest,
@@ -34,6 +35,11 @@ export async function authenticate(
   }
   const record = token ? await findCredential(store, 'token', token) : await findCredential(store, 'magicCode', magicCode!);
   if (!record) throw new HeraldError('unauthorized', INVALID);
+  const what = record.kind === 'token' ? 'token' : 'magic code';
+  if (record.revokedAt) throw new HeraldError('token_revoked', `this ${what} was revoked at ${record.revokedAt}`);
+  if (record.validUntil && Date.parse(record.validUntil) <= Date.now()) {
+    throw new HeraldError('token_expired', `this ${what} expired at ${record.validUntil}`);
+  }
   const bucketRef = request.query.bucketId ?? bodyAddress.bucketId;
   if (bucketRef !== undefined) {
     const bucket = await findBucket(store, bucketRef);

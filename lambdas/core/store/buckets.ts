@@ -1,28 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { HeraldError } from '../errors';
-import { generateAccessToken, generateMagicCode, hashSecret } from '../auth/secrets';
+import { generateAccessToken, generateMagicCode } from '../auth/secrets';
+import { addCredential } from './credentials';
 import { isConditionalCheckFailed, type Store } from './table';
 
-export const TOKEN_SCOPES = ['send', 'devices', 'read'] as const;
-export type TokenScope = (typeof TOKEN_SCOPES)[number];
+export { TOKEN_SCOPES, addCredential, findCredential, type CredentialRecord, type TokenScope } from './credentials';
 
 export interface Bucket {
   readonly id: string;
   readonly name: string;
   readonly displayName?: string;
+  /** An icon URL or SF Symbol name apps may show for the bucket. */
+  readonly icon?: string;
   /** Sources whose routine events (see `ParsedNotification.routine`) this bucket wants pushed. */
   readonly routineSources?: readonly string[];
-  readonly createdAt: string;
-}
-
-/** What a token or magic code resolves to: one GetItem on its hash. */
-export interface CredentialRecord {
-  readonly bucketId: string;
-  readonly kind: 'token' | 'magicCode';
-  readonly credentialId: string;
-  readonly scopes: readonly TokenScope[];
-  readonly name?: string;
   readonly createdAt: string;
 }
 
@@ -51,9 +43,8 @@ export function validateBucketName(name: string): string {
 }
 
 const bucketKey = (id: string) => ({ pk: `BUCKET#${id}`, sk: 'META' });
-const bucketNameKey = (name: string) => ({ pk: `BUCKETNAME#${name}`, sk: 'META' });
-const tokenKey = (hash: string) => ({ pk: `TOKEN#${hash}`, sk: 'META' });
-const magicKey = (hash: string) => ({ pk: `MAGIC#${hash}`, sk: 'META' });
+/** Name items share one partition, so listing buckets is a Query (in name order). */
+const bucketNameKey = (name: string) => ({ pk: 'BUCKETS', sk: `NAME#${name}` });
 
 export interface CreatedBucket {
   readonly bucket: Bucket;
@@ -66,6 +57,7 @@ export interface CreatedBucket {
 export interface CreateBucketOptions {
   readonly name: string;
   readonly displayName?: string;
+  readonly icon?: string;
   readonly routineSources?: readonly string[];
   /** Fixed credentials (local mode's demo bucket); random when absent. */
   readonly token?: string;
@@ -84,6 +76,7 @@ export async function createBucket(store: Store, options: CreateBucketOptions): 
     id: randomUUID(),
     name,
     displayName: options.displayName,
+    icon: options.icon,
     ...(options.routineSources?.length ? { routineSources: [...options.routineSources] } : {}),
     createdAt: now,
   };
@@ -109,32 +102,6 @@ export async function createBucket(store: Store, options: CreateBucketOptions): 
   return { bucket, token, magicCode };
 }
 
-export interface NewCredential {
-  readonly bucketId: string;
-  readonly kind: CredentialRecord['kind'];
-  /** Stored as its SHA-256 hash only. */
-  readonly secret: string;
-  /** @default every scope for a token; `send` for a magic code (it may only send to its bucket) */
-  readonly scopes?: readonly TokenScope[];
-  readonly name?: string;
-  readonly now?: Date;
-}
-
-/** Stores a token or magic code (as its hash) for a bucket; fails if that secret already exists. */
-export async function addCredential(store: Store, credential: NewCredential): Promise<CredentialRecord> {
-  const hash = hashSecret(credential.secret);
-  const record: CredentialRecord = {
-    bucketId: credential.bucketId,
-    kind: credential.kind,
-    credentialId: randomUUID(),
-    scopes: credential.scopes ?? (credential.kind === 'token' ? [...TOKEN_SCOPES] : ['send']),
-    name: credential.name,
-    createdAt: (credential.now ?? new Date()).toISOString(),
-  };
-  await putNew(store, { ...(record.kind === 'token' ? tokenKey(hash) : magicKey(hash)), ...record });
-  return record;
-}
-
 async function putNew(store: Store, item: Record<string, unknown>): Promise<void> {
   await store.doc.send(
     new PutCommand({ TableName: store.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
@@ -156,32 +123,70 @@ export async function findBucket(store: Store, idOrName: string): Promise<Bucket
   return Item ? getBucket(store, Item.bucketId as string) : undefined;
 }
 
-export async function findCredential(
-  store: Store,
-  kind: CredentialRecord['kind'],
-  secret: string,
-): Promise<CredentialRecord | undefined> {
-  const hash = hashSecret(secret);
-  const { Item } = await store.doc.send(
-    new GetCommand({ TableName: store.tableName, Key: kind === 'token' ? tokenKey(hash) : magicKey(hash) }),
-  );
-  if (!Item) return undefined;
-  return {
-    bucketId: Item.bucketId,
-    kind: Item.kind,
-    credentialId: Item.credentialId,
-    scopes: Item.scopes ?? [],
-    name: Item.name,
-    createdAt: Item.createdAt,
-  };
-}
-
 function toBucket(item: Record<string, unknown>): Bucket {
   return {
     id: item.id as string,
     name: item.name as string,
     displayName: item.displayName as string | undefined,
     routineSources: item.routineSources as string[] | undefined,
+    icon: item.icon as string | undefined,
     createdAt: item.createdAt as string,
   };
+}
+
+/** Every bucket, in name order (a Query on the name partition, then one GetItem per page's buckets). */
+export async function listBuckets(store: Store): Promise<Bucket[]> {
+  const buckets: Bucket[] = [];
+  let cursor: Record<string, unknown> | undefined;
+  do {
+    const page = await store.doc.send(
+      new QueryCommand({ TableName: store.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'BUCKETS' }, ExclusiveStartKey: cursor }),
+    );
+    const found = await Promise.all((page.Items ?? []).map((item) => getBucket(store, item.bucketId as string)));
+    buckets.push(...found.filter((bucket): bucket is Bucket => bucket !== undefined));
+    cursor = page.LastEvaluatedKey;
+  } while (cursor);
+  return buckets;
+}
+
+export interface BucketSettings {
+  readonly displayName?: string | null;
+  readonly icon?: string | null;
+  readonly routineSources?: readonly string[];
+}
+
+/** Updates a bucket's settings (null clears a field); 404 when it does not exist. */
+export async function updateBucket(store: Store, id: string, settings: BucketSettings, now = new Date()): Promise<Bucket> {
+  const set: string[] = ['updatedAt = :now'];
+  const remove: string[] = [];
+  const values: Record<string, unknown> = { ':now': now.toISOString() };
+  for (const [field, value] of Object.entries(settings)) {
+    if (value === undefined) continue;
+    if (value === null || (Array.isArray(value) && value.length === 0)) remove.push(field);
+    else {
+      set.push(`${field} = :${field}`);
+      values[`:${field}`] = value;
+    }
+  }
+  try {
+    const { Attributes } = await store.doc.send(
+      new UpdateCommand({
+        TableName: store.tableName,
+        Key: bucketKey(id),
+        UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return toBucket(Attributes!);
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) throw new HeraldError('not_found', `no bucket ${id}`);
+    throw error;
+  }
+}
+
+/** The name item's key, for deleting a bucket. */
+export function bucketItemKeys(bucket: Bucket): Record<string, string>[] {
+  return [bucketKey(bucket.id), bucketNameKey(bucket.name)];
 }

@@ -4,6 +4,7 @@ import type { Notification } from './notification';
 import { PushError, type PushGateway } from './push/gateway';
 import { buildPublishInput } from './push/publish-request';
 import { disableDevice, listDevices, type Device } from './store/devices';
+import { recordHistory } from './store/history';
 import { listOutcomes, recordOutcome, type DeliveryOutcome } from './store/outcomes';
 import type { Store } from './store/table';
 
@@ -12,6 +13,8 @@ export interface DeliveryDeps {
   readonly gateway: PushGateway;
   /** Publishes in flight at once. @default 16 */
   readonly concurrency?: number;
+  /** Days a notification stays in its bucket's history. @default 30 */
+  readonly historyDays?: number;
   readonly now?: () => Date;
 }
 
@@ -40,7 +43,11 @@ export class RetryableDeliveryError extends Error {
  */
 export async function deliverNotification(deps: DeliveryDeps, notification: Notification): Promise<DeliveryReport> {
   const report: DeliveryReport = { outcomes: [], alreadyDone: 0, retry: [] };
-  if (notification.deliveryType === 'NO_PUSH') return report;
+  if (notification.deliveryType === 'NO_PUSH') {
+    // Kept in history only, as Zentik does with NO_PUSH messages.
+    await recordHistory(deps.store, { notification, deliveredAt: (deps.now?.() ?? new Date()).toISOString(), outcomes: {} }, deps.historyDays);
+    return report;
+  }
   const done = await listOutcomes(deps.store, notification.id);
   let cursor: string | undefined;
   do {
@@ -57,7 +64,18 @@ export async function deliverNotification(deps: DeliveryDeps, notification: Noti
     cursor = page.cursor;
   } while (cursor);
   if (report.retry.length > 0) throw new RetryableDeliveryError(report);
+  await recordHistory(
+    deps.store,
+    { notification, deliveredAt: (deps.now?.() ?? new Date()).toISOString(), outcomes: countStatuses([...done.values(), ...report.outcomes]) },
+    deps.historyDays,
+  );
   return report;
+}
+
+function countStatuses(outcomes: readonly DeliveryOutcome[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const outcome of outcomes) counts[outcome.status] = (counts[outcome.status] ?? 0) + 1;
+  return counts;
 }
 
 async function deliverToDevice(deps: DeliveryDeps, notification: Notification, device: Device, report: DeliveryReport): Promise<void> {

@@ -15,6 +15,7 @@ function depsFromEnv(): DeliveryDeps {
     store: createStore(requiredEnv('TABLE_NAME')),
     gateway: new SnsPushGateway(),
     concurrency: Number(process.env.DELIVERY_CONCURRENCY ?? 16),
+    historyDays: process.env.HISTORY_RETENTION_DAYS ? Number(process.env.HISTORY_RETENTION_DAYS) : undefined,
   };
 }
 

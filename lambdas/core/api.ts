@@ -108,7 +108,7 @@ async function ntfyPublish(request: HttpRequest, deps: ApiDeps, publish: NtfyPub
   ]);
   const notification = accepted.queued[0];
   if (!notification) return { response: jsonResponse(200, { id: accepted.duplicates[0], event: 'message', topic: publish.topic, duplicate: true }), accepted: { source: 'ntfy', count: 0 } };
-  return { response: jsonResponse(200, ntfyMessage(notification, publish.topic)), accepted: { source: 'ntfy', count: 1 } };
+  return { response: jsonResponse(200, ntfyMessage(notification, publish.topic, publish.priority)), accepted: { source: 'ntfy', count: 1 } };
 }
 
 /**

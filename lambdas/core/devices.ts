@@ -4,7 +4,7 @@ import { HeraldError } from './errors';
 import { describeIssues, missingFieldIsRequired } from './notification';
 import type { PlatformApplications, PushGateway } from './push/gateway';
 import type { PlatformKey } from './push/types';
-import { getDevice, putDevice, type Device } from './store/devices';
+import { deleteDevice, findDeviceByToken, getDevice, putDevice, type Device } from './store/devices';
 import type { Store } from './store/table';
 
 export const deviceRegistrationSchema = z
@@ -56,13 +56,15 @@ export function parseDeviceRegistration(fields: Record<string, unknown>): Device
 
 /**
  * Registers a device token with the bucket: creates or repairs its SNS endpoint, then stores the
- * device (without the token). Idempotent: the same token again updates the same device.
+ * device (without the token). Idempotent: the same token again finds the same device, also after
+ * the device refreshed its token (an alias item maps each token's key to the device).
  */
 export async function registerDevice(deps: DeviceDeps, bucketId: string, registration: DeviceRegistration): Promise<RegisteredDevice> {
   const now = (deps.now?.() ?? new Date()).toISOString();
   const environment = registration.platform === 'ios' ? (registration.environment ?? 'production') : undefined;
-  const id = deviceIdFor(registration);
-  const existing = await getDevice(deps.store, bucketId, id);
+  const tokenKey = deviceIdFor(registration);
+  const knownId = await findDeviceByToken(deps.store, bucketId, tokenKey);
+  const existing = knownId ? await getDevice(deps.store, bucketId, knownId) : undefined;
   const key = platformKeyOf({ platform: registration.platform, environment });
   const applicationArn = deps.platformApplications[key];
   const endpointArn = applicationArn
@@ -70,11 +72,12 @@ export async function registerDevice(deps: DeviceDeps, bucketId: string, registr
     : undefined;
   const device: Device = {
     bucketId,
-    id,
+    id: existing?.id ?? tokenKey,
     platform: registration.platform,
     environment,
     name: registration.name ?? existing?.name,
     endpointArn,
+    tokenKey,
     enabled: true,
     createdAt: existing?.createdAt ?? now,
     updatedAt: now,
@@ -83,12 +86,42 @@ export async function registerDevice(deps: DeviceDeps, bucketId: string, registr
   return {
     device,
     created: !existing,
-    warning: applicationArn ? undefined : `the ${key} platform is not configured in this deployment; the device is stored but gets no pushes until it is`,
+    warning: applicationArn ? undefined : notConfigured(key),
   };
 }
 
+function notConfigured(key: PlatformKey): string {
+  return `the ${key} platform is not configured in this deployment; the device is stored but gets no pushes until it is`;
+}
+
+/**
+ * A device's push token changed (APNs and FCM rotate them): point its endpoint at the new token,
+ * re-enable it, and keep the device's id.
+ */
+export async function refreshDevice(deps: DeviceDeps, bucketId: string, deviceId: string, token: string): Promise<Device> {
+  const existing = await getDevice(deps.store, bucketId, deviceId);
+  if (!existing) throw new HeraldError('not_found', `no device ${deviceId.slice(0, 64)} in this bucket`);
+  const tokenKey = deviceIdFor({ platform: existing.platform, environment: existing.environment, token });
+  const applicationArn = deps.platformApplications[platformKeyOf(existing)];
+  const endpointArn = applicationArn ? await deps.gateway.ensureEndpoint(applicationArn, token, existing.endpointArn) : undefined;
+  const { disabledReason: _reason, ...rest } = existing;
+  const device: Device = { ...rest, endpointArn, tokenKey, enabled: true, updatedAt: (deps.now?.() ?? new Date()).toISOString() };
+  await putDevice(deps.store, device, existing.tokenKey);
+  return device;
+}
+
+/** Removes a device and its SNS endpoint. */
+export async function unregisterDevice(deps: DeviceDeps, bucketId: string, deviceId: string): Promise<void> {
+  const existing = await getDevice(deps.store, bucketId, deviceId);
+  if (!existing) throw new HeraldError('not_found', `no device ${deviceId.slice(0, 64)} in this bucket`);
+  if (existing.endpointArn) await deps.gateway.deleteEndpoint(existing.endpointArn);
+  await deleteDevice(deps.store, existing);
+}
+
+export const deviceTokenSchema = z.strictObject({ token: z.string().trim().min(8).max(4096) });
+
 /** The device as the API shows it: no endpoint ARN, never the token. */
 export function publicDevice(device: Device): Record<string, unknown> {
-  const { endpointArn: _endpoint, bucketId: _bucket, ...shown } = device;
+  const { endpointArn: _endpoint, bucketId: _bucket, tokenKey: _token, ...shown } = device;
   return shown;
 }

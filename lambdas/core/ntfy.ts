@@ -11,6 +11,8 @@ import type { DeliveryType, Notification, NotificationAction, NotificationInput 
 export interface NtfyPublish {
   readonly topic: string;
   readonly content: NotificationInput;
+  /** The ntfy priority as sent (1–5), echoed in the answer. */
+  readonly priority?: number;
 }
 
 /** ntfy priorities 1–5 (or their names) → Herald delivery types. */
@@ -40,6 +42,13 @@ function field(request: HttpRequest, name: keyof typeof FIELDS): string | undefi
     if (value !== undefined && value !== '') return value;
   }
   return undefined;
+}
+
+/** ntfy's number for a priority given as a number or a name. */
+function priorityNumber(priority: unknown): number | undefined {
+  const type = priority === undefined || priority === null || priority === '' ? undefined : String(priority).trim().toLowerCase();
+  if (type === undefined) return undefined;
+  return /^[1-5]$/.test(type) ? Number(type) : ({ min: 1, low: 2, default: 3, high: 4, max: 5, urgent: 5 } as Record<string, number>)[type];
 }
 
 function deliveryTypeOf(priority: unknown): DeliveryType | undefined {
@@ -73,10 +82,12 @@ export function parseNtfyActions(value: unknown): NotificationAction[] | undefin
   for (const item of list) {
     if (typeof item !== 'object' || item === null) throw new HeraldError('validation_failed', 'actions: each action must be an object');
     const { action, label, url, method } = item as Record<string, unknown>;
+    // Broadcast actions send an Android intent; a push has nothing to carry them, so they are left out.
+    if (action === 'broadcast') continue;
     if (typeof url !== 'string' || typeof label !== 'string') throw new HeraldError('validation_failed', 'actions: each action needs a label and a url');
     if (action === 'view') actions.push({ type: 'NAVIGATE', title: label, value: url });
     else if (action === 'http') actions.push({ type: 'BACKGROUND_CALL', title: label, value: `${typeof method === 'string' ? method.toUpperCase() : 'POST'}::${url}` });
-    else if (action !== 'broadcast') throw new HeraldError('validation_failed', `actions: unknown ntfy action "${String(action).slice(0, 20)}" (view, http or broadcast)`);
+    else throw new HeraldError('validation_failed', `actions: unknown ntfy action "${String(action).slice(0, 20)}" (view, http or broadcast)`);
   }
   return actions.length > 0 ? actions : undefined;
 }
@@ -97,6 +108,7 @@ export function readNtfyTopicPublish(request: HttpRequest, topic: string): NtfyP
   const attach = field(request, 'attach');
   return {
     topic,
+    priority: priorityNumber(field(request, 'priority')),
     content: {
       // ntfy titles a message with its topic when none is given.
       title: field(request, 'title') ?? topic,
@@ -129,6 +141,7 @@ function fromJson(json: Record<string, unknown>): NtfyPublish {
   const attachUrl = text(attach, 'attach');
   return {
     topic,
+    priority: priorityNumber(priority),
     content: {
       title: text(title, 'title') ?? topic,
       body: text(message, 'message') ?? 'triggered',
@@ -165,7 +178,7 @@ export function asBucketRequest(request: HttpRequest, topic: string): HttpReques
 }
 
 /** ntfy's answer to a publish. */
-export function ntfyMessage(notification: Notification, topic: string): Record<string, unknown> {
+export function ntfyMessage(notification: Notification, topic: string, priority?: number): Record<string, unknown> {
   const time = Math.floor(new Date(notification.createdAt).getTime() / 1000);
   return {
     id: notification.id,
@@ -175,7 +188,7 @@ export function ntfyMessage(notification: Notification, topic: string): Record<s
     topic,
     title: notification.title,
     message: notification.body ?? '',
-    priority: PRIORITY_NUMBER[notification.deliveryType],
+    priority: priority ?? PRIORITY_NUMBER[notification.deliveryType],
     ...(notification.tags ? { tags: notification.tags } : {}),
     ...(notification.tapUrl ? { click: notification.tapUrl } : {}),
   };

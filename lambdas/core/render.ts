@@ -26,7 +26,8 @@ export interface RenderedPayload {
 
 export interface Rendered {
   readonly parser: string;
-  readonly notifications: Notification[];
+  /** `routine: true` marks routine events, pushed only to buckets that opted in to them. */
+  readonly notifications: (Notification & { routine?: true })[];
   readonly apns: RenderedPayload[];
   readonly fcm: RenderedPayload[];
   readonly skipped?: string;
@@ -59,7 +60,12 @@ export function renderWebhook(input: RenderInput): Rendered {
     throw new HeraldError('invalid_body', `the ${parser.name} parser could not read this body`);
   }
   const notifications =
-    result.kind === 'skip' ? [] : result.notifications.map((item) => stampNotification(validateNotification(item.content), 'render', parser.name, now));
+    result.kind === 'skip'
+      ? []
+      : result.notifications.map((item) => ({
+          ...stampNotification(validateNotification(item.content), 'render', parser.name, now),
+          ...(item.routine ? { routine: true as const } : {}),
+        }));
   const reply = parser.reply?.({ request: input.request, result, notificationIds: notifications.map((n) => n.id) });
   const pushable = notifications.filter((notification) => notification.deliveryType !== 'NO_PUSH');
   return {

@@ -59,6 +59,13 @@ export class LocalPushGateway implements PushGateway {
     return push.messageId;
   }
 
+  /** Endpoints deleted (devices unregistered), for tests and the inbox. */
+  readonly deletedEndpoints: string[] = [];
+
+  async deleteEndpoint(endpointArn: string): Promise<void> {
+    this.deletedEndpoints.push(endpointArn);
+  }
+
   onPush(listener: (push: RecordedPush) => void): void {
     this.listeners.push(listener);
   }

@@ -28,6 +28,12 @@ const AUTHENTIK_HEADERS = { 'content-type': 'application/json', 'user-agent': 'a
 
 /** Herald's own push interface, recording what the API asked of it (no push platform involved). */
 class RecordingPushGateway implements PushGateway {
+  readonly deletedEndpoints: string[] = [];
+
+  async deleteEndpoint(endpointArn: string): Promise<void> {
+    this.deletedEndpoints.push(endpointArn);
+  }
+
   readonly endpointCalls: { platformApplicationArn: string; token: string; knownEndpointArn?: string }[] = [];
   readonly published: PublishInput[] = [];
 

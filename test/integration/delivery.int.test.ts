@@ -19,6 +19,12 @@ const endpointArn = (platform: 'APNS' | 'APNS_SANDBOX' | 'GCM', id: string) => `
  * fail (a PushError as SnsPushGateway throws, or any other error); `delayMs` keeps each in flight.
  */
 class RecordingPushGateway implements PushGateway {
+  readonly deletedEndpoints: string[] = [];
+
+  async deleteEndpoint(endpointArn: string): Promise<void> {
+    this.deletedEndpoints.push(endpointArn);
+  }
+
   readonly published: PublishInput[] = [];
   readonly failWith = new Map<string, Error>();
   inFlight = 0;

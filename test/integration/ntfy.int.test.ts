@@ -11,6 +11,7 @@ import { createHarness, type Harness } from './harness';
 const unusedGateway: PushGateway = {
   ensureEndpoint: () => Promise.reject(new Error('not used')),
   publish: () => Promise.reject(new Error('not used')),
+  deleteEndpoint: () => Promise.reject(new Error('not used')),
 };
 
 let harness: Harness;
@@ -73,6 +74,17 @@ describe('ntfy publishing', () => {
   test('a JSON message posted to the topic URL is read as JSON, not shown as text', async () => {
     await send(request('POST', '/alerts', { headers: { ...bearer(), 'content-type': 'application/json' }, body: JSON.stringify({ title: 'Deploy', message: 'v2 is live' }) }));
     expect(await queued()).toMatchObject({ title: 'Deploy', body: 'v2 is live' });
+  });
+
+  test('the answer echoes the ntfy priority as sent', async () => {
+    const result = await send(request('POST', '/alerts', { headers: { ...bearer(), priority: 'high' }, body: 'x' }));
+    expect(result.body.priority).toBe(4);
+    expect((await queued()).deliveryType).toBe('CRITICAL');
+  });
+
+  test('a broadcast action (an Android intent) is left out, not refused', async () => {
+    await send(request('POST', '/alerts', { headers: { ...bearer(), actions: 'broadcast, Take picture, extras.cmd=pic; view, Open, https://example.com' }, body: 'x' }));
+    expect((await queued()).actions).toEqual([{ type: 'NAVIGATE', title: 'Open', value: 'https://example.com' }]);
   });
 
   test('ntfy action text in a header', async () => {

@@ -25,7 +25,7 @@ const body = (source: string, name: string) => readFileSync(path.join(FIXTURES, 
 const meta = (source: string, name: string) => JSON.parse(readFileSync(path.join(FIXTURES, source, `${name}.meta.json`), 'utf8')) as Meta;
 const lower = (headers: Record<string, string>) => Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
 
-const noGateway: PushGateway = { ensureEndpoint: () => Promise.reject(new Error('unused')), publish: () => Promise.reject(new Error('unused')) };
+const noGateway: PushGateway = { ensureEndpoint: () => Promise.reject(new Error('unused')), publish: () => Promise.reject(new Error('unused')), deleteEndpoint: () => Promise.reject(new Error('unused')) };
 
 let harness: Harness;
 let bucket: CreatedBucket;
@@ -154,5 +154,34 @@ describe('a source with a static secret header (Okta)', () => {
     const { response } = await handleApiRequest(request('GET', '/webhooks/okta', { bucketId: 'idp-events' }, { ...lower(verification.request.headers), authorization: 'wrong' }, Buffer.alloc(0)), deps);
     expect(response.status).toBe(401);
     expect(response.body).not.toContain('verification');
+  });
+});
+
+describe('a source whose secret header is a Bearer value (Auth0)', () => {
+  const auth0 = meta('auth0', 'jsonarray-batch');
+
+  beforeAll(async () => {
+    await setSourceSecret(deps, bucket.bucket.id, findParser('auth0'), auth0.auth!.expected);
+  });
+
+  beforeEach(() => drain());
+
+  test('its Authorization header is the source secret, not a bucket token', async () => {
+    expect(auth0.auth!.expected).toMatch(/^Bearer /);
+    const { response } = await handleApiRequest(
+      request('POST', '/webhooks/auth0', { bucketId: 'idp-events' }, lower(auth0.request.headers), body('auth0', 'jsonarray-batch')),
+      deps,
+    );
+    expect(response.status).toBe(201);
+    expect((await drain()).length).toBeGreaterThan(0);
+  });
+
+  test('with the magic code too, the header is still checked', async () => {
+    const { response } = await handleApiRequest(
+      request('POST', '/webhooks/auth0', { magicCode: bucket.magicCode }, { ...lower(auth0.request.headers), authorization: 'Bearer wrong' }, body('auth0', 'jsonarray-batch')),
+      deps,
+    );
+    expect(response.status).toBe(401);
+    expect(JSON.parse(response.body).error).toBe('invalid_signature');
   });
 });

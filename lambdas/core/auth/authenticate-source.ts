@@ -18,8 +18,11 @@ export async function authenticateWebhook(
   parser: Parser,
   now: Date,
 ): Promise<Caller> {
-  const credential = bearerToken(request.headers) ?? request.query.token ?? request.query.access_token ?? request.query.magicCode;
-  const caller = credential ? await authenticate(deps.store, request) : undefined;
+  // A source with a static secret header (Okta, Auth0) sends it as `Authorization`, often as
+  // `Bearer <secret>`: that header is the source's, not a bucket token.
+  const bucketRequest = parser.auth?.kind === 'header' ? withoutAuthorization(request) : request;
+  const credential = bearerToken(bucketRequest.headers) ?? request.query.token ?? request.query.access_token ?? request.query.magicCode;
+  const caller = credential ? await authenticate(deps.store, bucketRequest) : undefined;
   if (!parser.auth) {
     if (caller) return caller;
     throw new HeraldError(
@@ -57,6 +60,11 @@ export async function authenticateWebhook(
     throw new HeraldError('source_secret_missing', `the ${parser.name} secret configured for this bucket is of another kind; set it again`);
   }
   return caller ?? { bucketId, via: 'source', scopes: ['send'] };
+}
+
+function withoutAuthorization(request: HttpRequest): HttpRequest {
+  const { authorization: _authorization, ...headers } = request.headers;
+  return { ...request, headers };
 }
 
 function describeAuth(parser: Parser): string {

@@ -26,7 +26,8 @@ import type { ParsedNotification, ParseResult, Parser, WebhookRequest } from './
  * it, so it is worth waking someone; Keycloak's own email listener notifies on it by default.
  * Keycloak ≥ 24 also sends REMOVE_CREDENTIAL for the same removal: that one stays NORMAL, so a
  * removal pages once. Token traffic (refresh, code exchange, introspection, client logins) and
- * logouts are routine and skipped.
+ * logouts are routine: they notify (NORMAL) flagged `routine`, and ingest queues them only for
+ * buckets that opted in to Keycloak's routine events.
  */
 
 const SIGNATURE_HEADER = 'x-keycloak-signature';
@@ -45,30 +46,33 @@ const SENSITIVE_FIELD = /secret|password|credential|token|key|hash|salt|otp|priv
 const REPRESENTATION_MAX_LINES = 25;
 const LIST_MAX_ITEMS = 10;
 
-/** User events that are routine traffic: token refreshes and exchanges, client logins, logouts. */
-const ROUTINE_EVENTS = new Set([
-  'LOGOUT',
-  'LOGOUT_ERROR',
-  'REFRESH_TOKEN',
-  'REFRESH_TOKEN_ERROR',
-  'CODE_TO_TOKEN',
-  'CODE_TO_TOKEN_ERROR',
-  'INTROSPECT_TOKEN',
-  'INTROSPECT_TOKEN_ERROR',
-  'CLIENT_LOGIN',
-  'VALIDATE_ACCESS_TOKEN',
-  'VALIDATE_ACCESS_TOKEN_ERROR',
-  'USER_INFO_REQUEST',
-  'USER_INFO_REQUEST_ERROR',
-  'TOKEN_EXCHANGE',
-  'TOKEN_EXCHANGE_ERROR',
-  'PERMISSION_TOKEN',
-  'PERMISSION_TOKEN_ERROR',
-  'OAUTH2_DEVICE_CODE_TO_TOKEN',
-  'AUTHREQID_TO_TOKEN',
-  'PUSHED_AUTHORIZATION_REQUEST',
-  'CLIENT_INFO',
-]);
+/**
+ * User events that are routine traffic: token refreshes and exchanges, client logins, logouts.
+ * Each has its title; `client` adds the client to it (`Token refreshed: jdoe (mobile-app)`).
+ */
+const ROUTINE_EVENTS: ReadonlyMap<string, { readonly title: string; readonly client?: boolean }> = new Map(Object.entries({
+  LOGOUT: { title: 'Logout' },
+  LOGOUT_ERROR: { title: 'Logout failed' },
+  REFRESH_TOKEN: { title: 'Token refreshed', client: true },
+  REFRESH_TOKEN_ERROR: { title: 'Token refresh failed', client: true },
+  CODE_TO_TOKEN: { title: 'Code exchanged for tokens', client: true },
+  CODE_TO_TOKEN_ERROR: { title: 'Code exchange failed', client: true },
+  INTROSPECT_TOKEN: { title: 'Token introspected', client: true },
+  INTROSPECT_TOKEN_ERROR: { title: 'Token introspection failed', client: true },
+  CLIENT_LOGIN: { title: 'Client login' },
+  VALIDATE_ACCESS_TOKEN: { title: 'Access token validated', client: true },
+  VALIDATE_ACCESS_TOKEN_ERROR: { title: 'Access token validation failed', client: true },
+  USER_INFO_REQUEST: { title: 'Userinfo requested', client: true },
+  USER_INFO_REQUEST_ERROR: { title: 'Userinfo request failed', client: true },
+  TOKEN_EXCHANGE: { title: 'Token exchanged', client: true },
+  TOKEN_EXCHANGE_ERROR: { title: 'Token exchange failed', client: true },
+  PERMISSION_TOKEN: { title: 'Permission token issued', client: true },
+  PERMISSION_TOKEN_ERROR: { title: 'Permission token failed', client: true },
+  OAUTH2_DEVICE_CODE_TO_TOKEN: { title: 'Device code exchanged for tokens', client: true },
+  AUTHREQID_TO_TOKEN: { title: 'Backchannel request exchanged for tokens', client: true },
+  PUSHED_AUTHORIZATION_REQUEST: { title: 'Pushed authorization request', client: true },
+  CLIENT_INFO: { title: 'Client info requested' },
+}));
 
 const CRITICAL_EVENTS = new Set([
   'LOGIN_ERROR',
@@ -303,12 +307,10 @@ function splitAdminType(type: string): [string | undefined, string | undefined] 
 // ---- from an event to a notification -----------------------------------------------------------
 
 function build(event: KeycloakEvent, body: unknown): ParseResult {
-  if (event.category === 'access' && ROUTINE_EVENTS.has(event.eventType)) {
-    return { kind: 'skip', reason: `keycloak: ${event.eventType} is routine traffic, not pushed` };
-  }
+  const routine = event.category === 'access' && ROUTINE_EVENTS.has(event.eventType);
   const content =
     event.category === 'admin' ? adminNotification(event) : event.category === 'system' ? systemNotification(event) : userNotification(event);
-  const notification: ParsedNotification = { content, dedupeKey: dedupeKey(event, body) };
+  const notification: ParsedNotification = { content, dedupeKey: dedupeKey(event, body), ...(routine ? { routine: true } : {}) };
   return { kind: 'notifications', notifications: [notification] };
 }
 
@@ -317,9 +319,14 @@ function userNotification(event: KeycloakEvent): NotificationInput {
   const typedUsername = event.details.get('username');
   // A failed login names what was typed; Keycloak resolves a user only when one matched.
   const shownUser = type === 'LOGIN_ERROR' ? (typedUsername ?? event.username) : (event.username ?? typedUsername);
+  const routine = ROUTINE_EVENTS.get(type);
   let who = shownUser ?? event.userId;
   if (type === 'LOGIN_ERROR' && event.error === 'user_not_found') who = who ? `${who} (unknown user)` : 'unknown user';
+  // A client login's user is the client's service account: the client is what logged in.
+  if (type === 'CLIENT_LOGIN' || type === 'CLIENT_INFO') who = event.clientId ?? who;
   if (!who && type.startsWith('CLIENT_')) who = event.clientId;
+  // Token traffic names the client that asked, unless the client is already the subject.
+  if (routine?.client && event.clientId && who !== event.clientId) who = who ? `${who} (${event.clientId})` : event.clientId;
 
   const lines: string[] = [];
   if (event.username && shownUser !== event.username) lines.push(`User: ${event.username}`);
@@ -393,7 +400,7 @@ function originLines(event: KeycloakEvent): string[] {
 }
 
 function eventTitle(type: string): string {
-  const known = EVENT_TITLES.get(type);
+  const known = EVENT_TITLES.get(type) ?? ROUTINE_EVENTS.get(type)?.title;
   if (known) return known;
   if (type.endsWith('_ERROR')) return `${capitalize(words(type.slice(0, -'_ERROR'.length)))} failed`;
   return capitalize(words(type)) || 'Keycloak event';

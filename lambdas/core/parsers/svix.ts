@@ -27,7 +27,9 @@ const PLAIN_MESSAGE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 /**
  * Session ends and removals are sign-outs and expiries, as routine as Auth0's `slo`; `pending` is
- * a sign-in not finished yet (the `session.created` that follows is the notification).
+ * a sign-in not finished yet (the `session.created` that follows is the notification). They
+ * notify flagged `routine`: ingest queues them only for buckets that opted in to Clerk's routine
+ * events.
  */
 const ROUTINE_EVENTS = new Set(['session.ended', 'session.removed', 'session.pending']);
 
@@ -125,7 +127,6 @@ function parseEvent(request: WebhookRequest): ParseResult {
     throw new HeraldError('invalid_body', "clerk: expected a Svix event {object: 'event', type, data: {…}}");
   }
   const type = (payload.type as string).trim();
-  if (ROUTINE_EVENTS.has(type)) return { kind: 'skip', reason: `clerk: ${type} is routine (a sign-out, expiry or unfinished sign-in)` };
 
   const data = payload.data as Record<string, unknown>;
   const attributes = isObject(payload.event_attributes) ? payload.event_attributes : {};
@@ -144,7 +145,8 @@ function parseEvent(request: WebhookRequest): ParseResult {
     deliveryType: 'NORMAL', // Clerk has no failed-sign-in or lockout event to make critical
     tags: ['clerk', ...(tag ? [tag] : [])],
   };
-  return { kind: 'notifications', notifications: [{ content, dedupeKey: dedupeKey(request) }] };
+  const routine = ROUTINE_EVENTS.has(type);
+  return { kind: 'notifications', notifications: [{ content, dedupeKey: dedupeKey(request), ...(routine ? { routine: true } : {}) }] };
 }
 
 function present(type: string, data: Record<string, unknown>): Presentation {
@@ -154,6 +156,13 @@ function present(type: string, data: Record<string, unknown>): Presentation {
     case 'session.revoked':
       // Revoked from another device or by an admin: deliberate, and worth knowing about.
       return { title: `Session revoked: ${sessionUser(data)}`, lines: sessionLines(data) };
+    // Routine (ROUTINE_EVENTS): a sign-out, an expiry, a sign-in not finished yet.
+    case 'session.ended':
+      return { title: `Session ended: ${sessionUser(data)}`, lines: sessionLines(data) };
+    case 'session.removed':
+      return { title: `Session removed: ${sessionUser(data)}`, lines: sessionLines(data) };
+    case 'session.pending':
+      return { title: `Sign-in pending: ${sessionUser(data)}`, lines: sessionLines(data) };
     case 'user.created':
       return { title: `User created: ${userLabel(data)}`, lines: userLines(data) };
     case 'user.updated':

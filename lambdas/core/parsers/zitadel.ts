@@ -37,9 +37,15 @@ const FULL_METHOD_PREFIX = '/zitadel.';
 const FUNCTION_PREFIX = 'function/';
 /**
  * Function executions run on every userinfo call, token issuance or SAML response: routine noise
- * for a push. Herald answers them (`{}`: nothing to set or append) and skips the notification.
+ * for a push. Herald answers them (`{}`: nothing to set or append) and notifies flagged `routine`,
+ * which ingest queues only for buckets that opted in to ZITADEL's routine events. The title names
+ * what happened; the user follows it.
  */
-const ROUTINE_FUNCTIONS = new Set(['function/preuserinfo', 'function/preaccesstoken', 'function/presamlresponse']);
+const ROUTINE_FUNCTIONS: ReadonlyMap<string, string> = new Map(Object.entries({
+  'function/preuserinfo': 'Userinfo requested',
+  'function/preaccesstoken': 'Token issued',
+  'function/presamlresponse': 'SAML response issued',
+}));
 
 /**
  * A 2xx body with either key makes ZITADEL fail the call (`HandleResponse`, error forwarding). Go's
@@ -350,7 +356,7 @@ function fromEvent({ text, payload }: Execution): ParsedNotification {
     deliveryType: critical ? 'CRITICAL' : 'NORMAL',
     tag: eventType,
   });
-  return { content, dedupeKey: eventDedupeKey(instanceID ?? '', aggregateID, sequence, text) };
+  return { content, dedupeKey: eventDedupeKey(instanceID ?? '', aggregateType ?? '', aggregateID, sequence, text) };
 }
 
 /**
@@ -385,7 +391,8 @@ function personFrom(sources: readonly unknown[]): Omit<Person, 'id'> {
   const fullName = [given, family].filter((part) => part !== undefined).join(' ');
   const emailObject = objects.map((object) => object.email).find(isObject);
   return {
-    username: pick('userName', 'username', 'user_name', 'preferredLoginName', 'preferred_login_name', 'loginName'),
+    // `preferred_username`: a function's `userinfo` (OIDC claims), when it comes without `user`.
+    username: pick('userName', 'username', 'user_name', 'preferredLoginName', 'preferred_login_name', 'loginName', 'preferred_username'),
     name: pick('displayName', 'display_name') ?? (fullName || undefined),
     email: pick('email') ?? (nonEmptyString(emailObject?.email) ? (emailObject.email as string) : undefined),
   };
@@ -445,15 +452,19 @@ function sequenceText(text: string, parsed: unknown): string | undefined {
 }
 
 /**
- * ZITADEL's event identity is (instance, aggregate, sequence) (idp-formats.md §0). Without a
- * sequence a redelivery still has the same bytes, so the body's hash stands in.
+ * ZITADEL's event identity is (instance, aggregate, sequence) (idp-formats.md §0), where the
+ * sequence counts per aggregate and an aggregate is its type and id: `zitadel:<instance>:<type>:
+ * <id>:<sequence>`, either of instance and type empty when the body leaves it out. Parts that are
+ * not plain are hashed together. Without a sequence a redelivery still has the same bytes, so the
+ * body's hash stands in.
  */
-function eventDedupeKey(instanceID: string, aggregateID: string, sequence: string | undefined, text: string): string {
+function eventDedupeKey(instanceID: string, aggregateType: string, aggregateID: string, sequence: string | undefined, text: string): string {
   if (sequence === undefined) return `zitadel:${sha256(text)}`;
-  const plain = (instanceID === '' || PLAIN_KEY_PART.test(instanceID)) && PLAIN_KEY_PART.test(aggregateID);
+  const optional = (part: string) => part === '' || PLAIN_KEY_PART.test(part);
+  const plain = optional(instanceID) && optional(aggregateType) && PLAIN_KEY_PART.test(aggregateID);
   return plain
-    ? `zitadel:${instanceID}:${aggregateID}:${sequence}`
-    : `zitadel:${sha256(JSON.stringify([instanceID, aggregateID, sequence]))}`;
+    ? `zitadel:${instanceID}:${aggregateType}:${aggregateID}:${sequence}`
+    : `zitadel:${sha256(JSON.stringify([instanceID, aggregateType, aggregateID, sequence]))}`;
 }
 
 // ---- request and response executions -----------------------------------------------------------
@@ -511,12 +522,14 @@ function headerValue(headers: Record<string, unknown> | undefined, name: string)
 
 // ---- function executions -----------------------------------------------------------------------
 
-/** Routine functions are skipped (see ROUTINE_FUNCTIONS); a function Herald does not know notifies quietly. */
+/**
+ * Routine functions notify flagged `routine` (see ROUTINE_FUNCTIONS), titled by what happened and
+ * to whom; a function Herald does not know notifies quietly. No function call carries an id, so
+ * there is no dedupe.
+ */
 function fromFunction({ payload }: Execution): ParseResult {
   const name = payload.function as string;
-  if (ROUTINE_FUNCTIONS.has(name)) {
-    return { kind: 'skip', reason: `ZITADEL ${name} runs on every sign-in or token; nothing to notify` };
-  }
+  const routineTitle = ROUTINE_FUNCTIONS.get(name);
   const user = isObject(payload.user) ? payload.user : undefined;
   const userinfo = isObject(payload.userinfo) ? payload.userinfo : undefined;
   const org = isObject(payload.org) ? payload.org : undefined;
@@ -527,9 +540,11 @@ function fromFunction({ payload }: Execution): ParseResult {
   const orgName = asString(org?.name);
   const orgID = asString(org?.id);
   const shortName = oneLine(name.slice(FUNCTION_PREFIX.length)) || name;
+  const who = personLabel(person);
   const content = buildContent({
-    title: `ZITADEL function: ${shortName}`,
-    subtitle: personLabel(person),
+    title: routineTitle === undefined ? `ZITADEL function: ${shortName}` : `${routineTitle}${who ? `: ${who}` : ''}`,
+    // The title of a routine function names the user already; its subtitle names the organization.
+    subtitle: routineTitle === undefined ? who : (orgName ?? orgID),
     lines: [
       ...personLines(person),
       line('Organization', orgName && orgID ? `${orgName} (${orgID})` : (orgName ?? orgID)),
@@ -538,7 +553,7 @@ function fromFunction({ payload }: Execution): ParseResult {
     deliveryType: 'NORMAL',
     tag: shortName,
   });
-  return notifications({ content });
+  return notifications(routineTitle === undefined ? { content } : { content, routine: true });
 }
 
 // ---- the reply ZITADEL expects -----------------------------------------------------------------

@@ -39,4 +39,6 @@ export interface PushGateway {
   ensureEndpoint(platformApplicationArn: string, token: string, knownEndpointArn?: string): Promise<string>;
   /** Publishes to one endpoint; throws `PushError` on failure. Returns the provider's message id. */
   publish(input: PublishInput): Promise<string>;
+  /** Deletes a device's endpoint (unregistering it); an endpoint already gone is not an error. */
+  deleteEndpoint(endpointArn: string): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import {
   CreatePlatformEndpointCommand,
+  DeleteEndpointCommand,
   GetEndpointAttributesCommand,
   PublishCommand,
   SetEndpointAttributesCommand,
@@ -49,6 +50,11 @@ export class SnsPushGateway implements PushGateway {
     } catch (error) {
       throw classifyPublishError(error);
     }
+  }
+
+  async deleteEndpoint(endpointArn: string): Promise<void> {
+    // SNS answers DeleteEndpoint for a deleted endpoint with success: it is idempotent.
+    await this.sns.send(new DeleteEndpointCommand({ EndpointArn: endpointArn }));
   }
 
   private async createEndpoint(platformApplicationArn: string, token: string): Promise<string> {

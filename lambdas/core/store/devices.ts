@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ApnsEnvironment, DevicePlatform } from '../push/types';
 import { isConditionalCheckFailed, type Store } from './table';
 
@@ -13,6 +13,8 @@ export interface Device {
   readonly name?: string;
   /** The SNS platform endpoint; absent while the platform has no credentials configured. */
   readonly endpointArn?: string;
+  /** A hash of the current push token (with platform and environment), never the token. */
+  readonly tokenKey?: string;
   readonly enabled: boolean;
   readonly disabledReason?: string;
   readonly createdAt: string;
@@ -26,10 +28,32 @@ export async function getDevice(store: Store, bucketId: string, deviceId: string
   return Item ? toDevice(Item) : undefined;
 }
 
-export async function putDevice(store: Store, device: Device): Promise<void> {
+const tokenAliasKey = (bucketId: string, tokenKey: string) => ({ pk: `BUCKET#${bucketId}`, sk: `DEVTOKEN#${tokenKey}` });
+
+/** Stores a device and the alias from its token's key; a replaced token's alias is removed. */
+export async function putDevice(store: Store, device: Device, previousTokenKey?: string): Promise<void> {
   await store.doc.send(
     new PutCommand({ TableName: store.tableName, Item: { ...deviceKey(device.bucketId, device.id), kind: 'device', ...device } }),
   );
+  if (device.tokenKey) {
+    await store.doc.send(
+      new PutCommand({ TableName: store.tableName, Item: { ...tokenAliasKey(device.bucketId, device.tokenKey), kind: 'deviceToken', deviceId: device.id } }),
+    );
+  }
+  if (previousTokenKey && previousTokenKey !== device.tokenKey) {
+    await store.doc.send(new DeleteCommand({ TableName: store.tableName, Key: tokenAliasKey(device.bucketId, previousTokenKey) }));
+  }
+}
+
+/** The device a push token (by its key) belongs to, if registered in this bucket. */
+export async function findDeviceByToken(store: Store, bucketId: string, tokenKey: string): Promise<string | undefined> {
+  const { Item } = await store.doc.send(new GetCommand({ TableName: store.tableName, Key: tokenAliasKey(bucketId, tokenKey) }));
+  return Item?.deviceId as string | undefined;
+}
+
+export async function deleteDevice(store: Store, device: Device): Promise<void> {
+  await store.doc.send(new DeleteCommand({ TableName: store.tableName, Key: deviceKey(device.bucketId, device.id) }));
+  if (device.tokenKey) await store.doc.send(new DeleteCommand({ TableName: store.tableName, Key: tokenAliasKey(device.bucketId, device.tokenKey) }));
 }
 
 export interface DevicePage {
@@ -55,7 +79,7 @@ export async function listDevices(store: Store, bucketId: string, cursor?: strin
   };
 }
 
-/** SNS reported the endpoint disabled (bad token, wrong APNs environment): stop sending to it. */
+/** SNS reported the endpoint disabled (bad token, wrong APNs environment), or an operator disabled it. */
 export async function disableDevice(store: Store, bucketId: string, deviceId: string, reason: string, now = new Date()): Promise<void> {
   await store.doc.send(
     new UpdateCommand({
@@ -79,6 +103,7 @@ function toDevice(item: Record<string, unknown>): Device {
     environment: item.environment as ApnsEnvironment | undefined,
     name: item.name as string | undefined,
     endpointArn: item.endpointArn as string | undefined,
+    tokenKey: item.tokenKey as string | undefined,
     enabled: item.enabled !== false,
     disabledReason: item.disabledReason as string | undefined,
     createdAt: item.createdAt as string,

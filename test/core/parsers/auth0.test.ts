@@ -174,6 +174,10 @@ describe('auth0Parser', () => {
       });
     });
 
+    test('flags none of the fixture’s events routine', () => {
+      for (const notification of parseAll(fixtureRequest('jsonarray-batch'))) expect('routine' in notification).toBe(false);
+    });
+
     test('keys each notification by its log_id', () => {
       expect(parseAll(fixtureRequest('jsonarray-batch')).map((n) => n.dedupeKey)).toEqual([
         'auth0:90020251031101203512000000000000000000000000000000000001',
@@ -267,7 +271,9 @@ describe('auth0Parser', () => {
       ['ss', `Signup: ${JANE}`, 'NORMAL'],
       ['fs', `Signup failed: ${JANE}`, 'NORMAL'],
     ])('%s is titled "%s", %s', (type, title, deliveryType) => {
-      expect(parseOne(request(JSON.stringify(item({ type })))).content).toMatchObject({ title, deliveryType, tags: ['auth0', type] });
+      const parsed = parseOne(request(JSON.stringify(item({ type }))));
+      expect(parsed.content).toMatchObject({ title, deliveryType, tags: ['auth0', type] });
+      expect(parsed.routine).toBeUndefined();
     });
 
     test('names the user of an IP block in the body', () => {
@@ -297,23 +303,78 @@ describe('auth0Parser', () => {
       expect(parseOne(request(JSON.stringify(event))).content.title).toBe(`Auth0 event sce: ${JANE}`);
     });
 
-    test.each(['slo', 'seacft', 'seccft', 'sertft', 'sapi', 'ssa', 'gd_auth_succeed'])('skips the routine %s', (type) => {
-      const result = auth0Parser.parse(request(JSON.stringify(item({ type }))));
-      expect(result).toEqual({ kind: 'skip', reason: `auth0: only routine events (${type})` });
+    test.each([
+      ['slo', `Logout: ${JANE}`],
+      ['ssa', `Silent authentication: ${JANE}`],
+      ['fsa', `Silent authentication failed: ${JANE}`],
+      ['seacft', `Token exchange: ${JANE} (authorization code)`],
+      ['seccft', `Token exchange: ${JANE} (client credentials)`],
+      ['sertft', `Token exchange: ${JANE} (refresh token)`],
+      ['sepft', `Token exchange: ${JANE} (password)`],
+      ['sedoesnotexistft', `Token exchange: ${JANE}`],
+      ['sapi', `Management API call: ${JANE}`],
+      ['srrt', `Refresh token revoked: ${JANE}`],
+      ['scpr', `Password reset email sent: ${JANE}`],
+      ['gd_send_sms', `MFA code sent by SMS: ${JANE}`],
+      ['gd_auth_succeed', `MFA passed: ${JANE}`],
+    ])('gives the routine %s as a routine notification titled "%s"', (type, title) => {
+      const parsed = parseOne(request(JSON.stringify(item({ type }))));
+      expect(parsed.routine).toBe(true);
+      expect(parsed.content).toEqual({
+        title,
+        body: ['App: ACME Mobile', 'IP: 203.0.113.77'].join('\n'),
+        deliveryType: 'NORMAL',
+        tags: ['auth0', type],
+      });
+      expect(parsed.dedupeKey).toBe('auth0:90020251031120000000000000000000000000000000000000000099');
     });
 
-    test('skips a batch of routine events only', () => {
-      const batch = [item({ type: 'slo' }), item({ type: 'seacft' }), item({ type: 'slo' })];
-      expect(auth0Parser.parse(request(JSON.stringify(batch)))).toEqual({ kind: 'skip', reason: 'auth0: only routine events (slo, seacft)' });
+    test('titles a routine event of no user by its app', () => {
+      const event = item({ type: 'seccft', user_name: undefined, client_name: 'Billing Batch' });
+      expect(parseOne(request(JSON.stringify(event))).content.title).toBe('Token exchange: Billing Batch (client credentials)');
     });
 
-    test('drops the routine events of a mixed batch', () => {
-      const batch = [item({ type: 'slo' }), item({ type: 'fp' }, '1'), item({ type: 'sertft' }), item({ type: 'pwd_leak' }, '2')];
+    test('titles a Management API call by what it did, and names the user in the body', () => {
+      const parsed = parseOne(request(JSON.stringify(item({ type: 'sapi', description: 'Update a user.', client_name: 'ACME Admin' }))));
+      expect(parsed).toEqual({
+        content: {
+          title: 'Management API call: Update a user',
+          body: [`User: ${JANE}`, 'App: ACME Admin', 'IP: 203.0.113.77'].join('\n'),
+          deliveryType: 'NORMAL',
+          tags: ['auth0', 'sapi'],
+        },
+        dedupeKey: 'auth0:90020251031120000000000000000000000000000000000000000099',
+        routine: true,
+      });
+    });
+
+    test('gives a batch of routine events only as routine notifications, each keyed by its log_id', () => {
+      const batch = [item({ type: 'slo' }, '1'), item({ type: 'seacft' }, '2'), item({ type: 'slo' }, '3')];
       const notifications = parseAll(request(JSON.stringify(batch)));
-      expect(notifications.map((n) => [n.content.title, n.dedupeKey])).toEqual([
-        [`Login failed: ${JANE}`, 'auth0:1'],
-        [`Breached password: ${JANE}`, 'auth0:2'],
+      expect(notifications.map((n) => [n.content.title, n.dedupeKey, n.routine])).toEqual([
+        [`Logout: ${JANE}`, 'auth0:1', true],
+        [`Token exchange: ${JANE} (authorization code)`, 'auth0:2', true],
+        [`Logout: ${JANE}`, 'auth0:3', true],
       ]);
+    });
+
+    test('flags only the routine events of a mixed batch', () => {
+      const batch = [item({ type: 'slo' }, '0'), item({ type: 'fp' }, '1'), item({ type: 'sertft' }, '3'), item({ type: 'pwd_leak' }, '2')];
+      const notifications = parseAll(request(JSON.stringify(batch)));
+      expect(notifications.map((n) => [n.content.title, n.content.deliveryType, n.dedupeKey, n.routine])).toEqual([
+        [`Logout: ${JANE}`, 'NORMAL', 'auth0:0', true],
+        [`Login failed: ${JANE}`, 'CRITICAL', 'auth0:1', undefined],
+        [`Token exchange: ${JANE} (refresh token)`, 'NORMAL', 'auth0:3', true],
+        [`Breached password: ${JANE}`, 'CRITICAL', 'auth0:2', undefined],
+      ]);
+      expect('routine' in notifications[1]).toBe(false);
+      expect('routine' in notifications[3]).toBe(false);
+    });
+
+    test.each(['constructor', '__proto__', 'toString'])('gives the code %s, a name on every object, a generic notification', (type) => {
+      const parsed = parseOne(request(JSON.stringify(item({ type }))));
+      expect(parsed.content).toMatchObject({ title: `Auth0 event ${type}: ${JANE}`, deliveryType: 'NORMAL' });
+      expect('routine' in parsed).toBe(false);
     });
   });
 
@@ -430,6 +491,7 @@ describe('auth0Parser', () => {
         for (const notification of result.notifications) {
           validateNotification(notification.content);
           expect(notification.dedupeKey).toMatch(/^auth0:/);
+          expect(notification.routine === undefined || notification.routine === true).toBe(true);
         }
       }
     }
@@ -491,7 +553,7 @@ describe('auth0Parser', () => {
       );
     });
 
-    test('parses every well-formed log event into a valid notification or a routine skip', () => {
+    test('parses every well-formed log event into a valid notification, flagged routine for the routine codes', () => {
       const wellFormed = fc.record({
         log_id: fc.stringMatching(/^[0-9]{1,56}$/),
         data: fc.record({ type: fc.constantFrom(...CODES), user_name: fc.string(), description: fc.string(), ip: fc.string() }),
@@ -499,12 +561,10 @@ describe('auth0Parser', () => {
       fc.assert(
         fc.property(fc.array(wellFormed, { minLength: 1, maxLength: 5 }), (events) => {
           const result = auth0Parser.parse(request(events.map((event) => JSON.stringify(event)).join('\n')));
-          const meaningful = events.filter((event) => !['slo', 'seacft', 'sapi'].includes(event.data.type));
-          if (meaningful.length === 0) {
-            expect(result.kind).toBe('skip');
-          } else {
-            expect(notificationsOf(result).map((n) => n.dedupeKey)).toEqual(meaningful.map((event) => `auth0:${event.log_id}`));
-          }
+          const notifications = notificationsOf(result);
+          expect(notifications.map((n) => n.dedupeKey)).toEqual(events.map((event) => `auth0:${event.log_id}`));
+          expect(notifications.map((n) => n.routine)).toEqual(events.map((event) => (['slo', 'seacft', 'sapi'].includes(event.data.type) ? true : undefined)));
+          for (const notification of notifications) validateNotification(notification.content);
         }),
         { numRuns: 2_000 },
       );

@@ -301,6 +301,10 @@ describe('keycloakParser', () => {
       expect(() => validateNotification(parseOne(fixtureRequest(name)).content)).not.toThrow();
     });
 
+    test.each(FIXTURE_NAMES)('%s is not routine', (name) => {
+      expect('routine' in parseOne(fixtureRequest(name))).toBe(false);
+    });
+
     test('gives one event the same key from either extension', () => {
       expect(parseOne(fixtureRequest('vymalo-login-error')).dedupeKey).toBe(parseOne(fixtureRequest('p2-access-login-error')).dedupeKey);
     });
@@ -354,15 +358,48 @@ describe('keycloakParser', () => {
       expect(parseOne(request(JSON.stringify(payload))).content.title).toBe(`Password changed: ${USER_ID}`);
     });
 
-    test.each(['REFRESH_TOKEN', 'CODE_TO_TOKEN', 'INTROSPECT_TOKEN', 'CLIENT_LOGIN', 'LOGOUT', 'REFRESH_TOKEN_ERROR'])(
-      'skips %s from either extension as routine',
-      (type) => {
-        for (const payload of [p2UserEvent(type), vymaloUserEvent(type)]) {
-          const result: ParseResult = keycloakParser.parse(request(JSON.stringify(payload)));
-          expect(result).toEqual({ kind: 'skip', reason: `keycloak: ${type} is routine traffic, not pushed` });
-        }
-      },
-    );
+    test.each([
+      ['REFRESH_TOKEN', 'Token refreshed: jdoe (account-console)', 'Token refreshed: jdoe (mobile-app)'],
+      ['REFRESH_TOKEN_ERROR', 'Token refresh failed: jdoe (account-console)', 'Token refresh failed: jdoe (mobile-app)'],
+      ['CODE_TO_TOKEN', 'Code exchanged for tokens: jdoe (account-console)', 'Code exchanged for tokens: jdoe (mobile-app)'],
+      ['INTROSPECT_TOKEN', 'Token introspected: jdoe (account-console)', 'Token introspected: jdoe (mobile-app)'],
+      ['USER_INFO_REQUEST', 'Userinfo requested: jdoe (account-console)', 'Userinfo requested: jdoe (mobile-app)'],
+      ['CLIENT_LOGIN', 'Client login: account-console', 'Client login: mobile-app'],
+      ['LOGOUT', 'Logout: jdoe', 'Logout: jdoe'],
+    ])('gives %s from either extension as a routine notification', (type, p2Title, vymaloTitle) => {
+      const p2 = parseOne(signedRequest(p2UserEvent(type)));
+      expect(p2).toEqual({
+        content: { title: p2Title, body: 'Realm: acme\nClient: account-console\nIP: 91.64.23.17', deliveryType: 'NORMAL', tags: ['keycloak', type.toLowerCase()] },
+        dedupeKey: 'keycloak:e5c9a1b2-3d4e-4f5a-8b6c-7d8e9f0a1b2c',
+        routine: true,
+      });
+      const vymalo = parseOne(request(JSON.stringify(vymaloUserEvent(type))));
+      expect(vymalo).toEqual({
+        content: { title: vymaloTitle, body: `Realm ID: ${REALM_UUID}\nClient: mobile-app\nIP: 91.64.23.17`, deliveryType: 'NORMAL', tags: ['keycloak', type.toLowerCase()] },
+        dedupeKey: 'keycloak:e5c9a1b2-3d4e-4f5a-8b6c-7d8e9f0a1b2c',
+        routine: true,
+      });
+    });
+
+    test('titles routine token traffic without a user by its client', () => {
+      const payload = vymaloUserEvent('INTROSPECT_TOKEN', { userId: undefined, details: undefined, clientId: 'api-gateway' });
+      const parsed = parseOne(request(JSON.stringify(payload)));
+      expect(parsed.content).toMatchObject({ title: 'Token introspected: api-gateway', deliveryType: 'NORMAL' });
+      expect(parsed.routine).toBe(true);
+    });
+
+    test('explains the error of a routine failure', () => {
+      const parsed = parseOne(signedRequest(p2UserEvent('REFRESH_TOKEN_ERROR', { error: 'invalid_token' })));
+      expect(parsed.routine).toBe(true);
+      expect(parsed.content.body?.split('\n').at(-1)).toBe('Error: invalid_token');
+    });
+
+    test('flags no admin or system event routine, whatever its type', () => {
+      const admin = parseOne(signedRequest(p2AdminEvent('USER', 'UPDATE')));
+      const system = parseOne(signedRequest({ id: 's-3', realmId: REALM_UUID, uid: 'u-3', type: 'system.LOGOUT' }));
+      expect('routine' in admin).toBe(false);
+      expect('routine' in system).toBe(false);
+    });
 
     test.each([
       ['UPDATE_PASSWORD', {}, 'Password changed: jdoe', 'NORMAL', undefined],
@@ -546,7 +583,10 @@ describe('keycloakParser', () => {
         return;
       }
       if (result.kind === 'notifications') {
-        for (const notification of result.notifications) validateNotification(notification.content);
+        for (const notification of result.notifications) {
+          validateNotification(notification.content);
+          expect(notification.routine === undefined || notification.routine === true).toBe(true);
+        }
       }
     }
 
@@ -563,6 +603,13 @@ describe('keycloakParser', () => {
       'REMOVE_CREDENTIAL', 'LOGOUT', 'REFRESH_TOKEN', 'CODE_TO_TOKEN', 'INTROSPECT_TOKEN', 'CLIENT_LOGIN', 'CLIENT_LOGIN_ERROR',
       'IMPERSONATE', 'USER_DISABLED_BY_TEMPORARY_LOCKOUT', 'UPDATE_PROFILE', 'CUSTOM_REQUIRED_ACTION_ERROR',
     );
+    /** Every routine user event, so that a generated `access.…` type is judged right too. */
+    const ROUTINE = [
+      'LOGOUT', 'LOGOUT_ERROR', 'REFRESH_TOKEN', 'REFRESH_TOKEN_ERROR', 'CODE_TO_TOKEN', 'CODE_TO_TOKEN_ERROR', 'INTROSPECT_TOKEN',
+      'INTROSPECT_TOKEN_ERROR', 'CLIENT_LOGIN', 'VALIDATE_ACCESS_TOKEN', 'VALIDATE_ACCESS_TOKEN_ERROR', 'USER_INFO_REQUEST',
+      'USER_INFO_REQUEST_ERROR', 'TOKEN_EXCHANGE', 'TOKEN_EXCHANGE_ERROR', 'PERMISSION_TOKEN', 'PERMISSION_TOKEN_ERROR',
+      'OAUTH2_DEVICE_CODE_TO_TOKEN', 'AUTHREQID_TO_TOKEN', 'PUSHED_AUTHORIZATION_REQUEST', 'CLIENT_INFO',
+    ];
     const adminTypes = fc
       .tuple(fc.constantFrom('USER', 'CLIENT', 'REALM_ROLE_MAPPING', 'GROUP_MEMBERSHIP', 'REALM', 'CLIENT_SCOPE'), fc.constantFrom('CREATE', 'UPDATE', 'DELETE', 'ACTION'))
       .map(([resource, operation]) => `${resource}-${operation}`);
@@ -634,13 +681,19 @@ describe('keycloakParser', () => {
       );
     });
 
-    test('parses every event shaped like either extension’s into valid notifications or a skip', () => {
+    test('parses every event shaped like either extension’s into a valid notification, flagged routine for token traffic and logouts', () => {
       fc.assert(
         fc.property(fc.oneof(p2Event, vymaloEvent), headers, (payload, header) => {
           const req = request(JSON.stringify(payload), header);
           expectWellBehaved(req);
           const result = keycloakParser.parse(req); // never invalid_body for a well-formed type
-          if (result.kind === 'notifications') expect(result.notifications[0].dedupeKey).toMatch(/^keycloak:[A-Za-z0-9-]{1,64}$/);
+          expect(result.kind).toBe('notifications');
+          if (result.kind === 'notifications') {
+            expect(result.notifications[0].dedupeKey).toMatch(/^keycloak:[A-Za-z0-9-]{1,64}$/);
+            const type = payload.type.replace(/^access\./, '');
+            const routine = !payload.type.startsWith('admin.') && !payload.type.startsWith('system.') && ROUTINE.includes(type);
+            expect(result.notifications[0].routine).toBe(routine ? true : undefined);
+          }
         }),
         { numRuns: RUNS },
       );

@@ -270,9 +270,31 @@ describe('svixParser', () => {
       expect(parseOne(request(clerkEvent('session.revoked', { id: 'sess_1', user_id: 'user_1' }))).content.title).toBe('Session revoked: user_1');
     });
 
-    test.each(['session.ended', 'session.removed', 'session.pending'])('skips the routine %s', (type) => {
-      const result = svixParser.parse(request(clerkEvent(type, { id: 'sess_1', user_id: 'user_1' })));
-      expect(result.kind).toBe('skip');
+    test.each([
+      ['session.ended', 'Session ended: user_1'],
+      ['session.removed', 'Session removed: user_1'],
+      ['session.pending', 'Sign-in pending: user_1'],
+    ])('gives the routine %s as a routine notification titled "%s"', (type, title) => {
+      const parsed = parseOne(signedRequest(clerkEvent(type, { id: 'sess_1', user_id: 'user_1' })));
+      expect(parsed).toEqual({
+        content: { title, body: ['IP: 203.0.113.77', 'User agent: curl/8.7.1'].join('\n'), deliveryType: 'NORMAL', tags: ['clerk', type] },
+        dedupeKey: `svix:${MESSAGE_ID}`,
+        routine: true,
+      });
+    });
+
+    test('names the user of a routine session event by public user data and lists its activity', () => {
+      const data = { id: 'sess_1', user_id: 'user_1', public_user_data: { identifier: 'jane.doe@acme-corp.example' }, latest_activity: { browser_name: 'Safari', city: 'Berlin' } };
+      const parsed = parseOne(request(clerkEvent('session.ended', data)));
+      expect(parsed.content).toMatchObject({
+        title: 'Session ended: jane.doe@acme-corp.example',
+        body: ['User ID: user_1', 'Browser: Safari', 'Location: Berlin', 'IP: 203.0.113.77', 'User agent: curl/8.7.1'].join('\n'),
+      });
+      expect(parsed.routine).toBe(true);
+    });
+
+    test.each(['session.created', 'session.revoked', 'user.created', 'email.created', 'organization.created'])('does not flag %s routine', (type) => {
+      expect('routine' in parseOne(request(clerkEvent(type, { id: 'x_1', user_id: 'user_1' })))).toBe(false);
     });
 
     test('titles user.created by the primary email and names the user', () => {
@@ -420,6 +442,7 @@ describe('svixParser', () => {
         for (const notification of result.notifications) {
           validateNotification(notification.content);
           expect(notification.dedupeKey).toMatch(/^svix:/);
+          expect(notification.routine === undefined || notification.routine === true).toBe(true);
         }
       }
     }
@@ -438,7 +461,7 @@ describe('svixParser', () => {
       { requiredKeys: [] },
     );
     const field = fc.oneof(fc.string(), fc.jsonValue({ maxDepth: 2 }));
-    const TYPES = ['session.created', 'session.revoked', 'session.ended', 'user.created', 'user.updated', 'user.deleted', 'email.created', 'sms.created', 'organization.created'];
+    const TYPES = ['session.created', 'session.revoked', 'session.ended', 'session.removed', 'session.pending', 'user.created', 'user.updated', 'user.deleted', 'email.created', 'sms.created', 'organization.created'];
     /** A Clerk `data` object: the fields the event readers look at, each of any JSON type. */
     const clerkData = fc.record(
       {
@@ -491,6 +514,17 @@ describe('svixParser', () => {
       fc.assert(
         fc.property(clerkShaped, headers, key, (payload, hdrs, signingKey) => checkRequest(request(JSON.stringify(payload), hdrs), signingKey)),
         { numRuns: RUNS },
+      );
+    });
+
+    test('flags exactly the session ends, removals and pending sign-ins routine', () => {
+      const routineTypes = ['session.ended', 'session.removed', 'session.pending'];
+      fc.assert(
+        fc.property(fc.constantFrom(...TYPES), clerkData, (type, data) => {
+          const [notification] = notificationsOf(svixParser.parse(request(clerkEvent(type, data))));
+          expect(notification.routine).toBe(routineTypes.includes(type) ? true : undefined);
+        }),
+        { numRuns: 2_000 },
       );
     });
 

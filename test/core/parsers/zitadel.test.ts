@@ -356,7 +356,8 @@ describe('zitadelParser', () => {
         deliveryType: 'CRITICAL',
         tags: ['zitadel', 'user.locked'],
       });
-      expect(parsed.dedupeKey).toBe(`zitadel:${INSTANCE_ID}:${USER_ID}:15`);
+      expect(parsed.dedupeKey).toBe(`zitadel:${INSTANCE_ID}:user:${USER_ID}:15`);
+      expect('routine' in parsed).toBe(false);
     });
 
     test('titles session.user.checked as a sign-in by the payload’s user, not the event creator', () => {
@@ -377,7 +378,8 @@ describe('zitadelParser', () => {
         deliveryType: 'NORMAL',
         tags: ['zitadel', 'session.user.checked'],
       });
-      expect(parsed.dedupeKey).toBe(`zitadel:${INSTANCE_ID}:318431122334455667:2`);
+      expect(parsed.dedupeKey).toBe(`zitadel:${INSTANCE_ID}:session:318431122334455667:2`);
+      expect('routine' in parsed).toBe(false);
     });
 
     test('titles user.human.password.check.failed critical, with user agent and IP (inline payload)', () => {
@@ -397,7 +399,7 @@ describe('zitadelParser', () => {
         deliveryType: 'CRITICAL',
         tags: ['zitadel', 'user.human.password.check.failed'],
       });
-      expect(parsed.dedupeKey).toBe(`zitadel:${INSTANCE_ID}:${USER_ID}:14`);
+      expect(parsed.dedupeKey).toBe(`zitadel:${INSTANCE_ID}:user:${USER_ID}:14`);
     });
 
     test('reads the legacy base64 event_payload as the inline one', () => {
@@ -454,7 +456,7 @@ describe('zitadelParser', () => {
         deliveryType: 'NORMAL',
         tags: ['zitadel', 'user.unlocked'],
       });
-      expect(parsed.dedupeKey).toBe(`zitadel:${INSTANCE_ID}:${USER_ID}:16`);
+      expect(parsed.dedupeKey).toBe(`zitadel:${INSTANCE_ID}:user:${USER_ID}:16`);
     });
 
     test('titles a password change without showing the hash its payload carries', () => {
@@ -518,7 +520,20 @@ describe('zitadelParser', () => {
 
     test('keeps a uint64 sequence exactly in the dedupe key', () => {
       const body = event({ sequence: 0 }).replace('"sequence":0', '"sequence":18446744073709551615');
-      expect(parseOne(signedRequest(body)).dedupeKey).toBe(`zitadel:${INSTANCE_ID}:${USER_ID}:18446744073709551615`);
+      expect(parseOne(signedRequest(body)).dedupeKey).toBe(`zitadel:${INSTANCE_ID}:user:${USER_ID}:18446744073709551615`);
+    });
+
+    test('keys events of two aggregate types with the same id and sequence apart', () => {
+      // The sequence counts per aggregate, and an aggregate is its type and id.
+      const org = parseOne(signedRequest(event({ aggregateID: ORG_ID, aggregateType: 'org', event_type: 'org.added', sequence: 3 })));
+      const project = parseOne(signedRequest(event({ aggregateID: ORG_ID, aggregateType: 'project', event_type: 'project.added', sequence: 3 })));
+      expect(org.dedupeKey).toBe(`zitadel:${INSTANCE_ID}:org:${ORG_ID}:3`);
+      expect(project.dedupeKey).toBe(`zitadel:${INSTANCE_ID}:project:${ORG_ID}:3`);
+    });
+
+    test('leaves an absent instance or aggregate type empty in the dedupe key', () => {
+      expect(parseOne(signedRequest(event({ aggregateType: undefined }))).dedupeKey).toBe(`zitadel:${INSTANCE_ID}::${USER_ID}:20`);
+      expect(parseOne(signedRequest(event({ instanceID: undefined, aggregateType: undefined }))).dedupeKey).toBe(`zitadel:::${USER_ID}:20`);
     });
 
     test('keys an event without a sequence by its bytes', () => {
@@ -528,7 +543,14 @@ describe('zitadelParser', () => {
 
     test('hashes ids that are not plain into the dedupe key', () => {
       const parsed = parseOne(signedRequest(event({ aggregateID: 'x:'.repeat(100) })));
-      expect(parsed.dedupeKey).toMatch(/^zitadel:[0-9a-f]{64}$/);
+      expect(parsed.dedupeKey).toBe(`zitadel:${sha256(JSON.stringify([INSTANCE_ID, 'user', 'x:'.repeat(100), '20']))}`);
+    });
+
+    test('hashes an aggregate type that is not plain into the dedupe key', () => {
+      const parsed = parseOne(signedRequest(event({ aggregateType: 'a:b' })));
+      expect(parsed.dedupeKey).toBe(`zitadel:${sha256(JSON.stringify([INSTANCE_ID, 'a:b', USER_ID, '20']))}`);
+      const other = parseOne(signedRequest(event({ aggregateType: 'a', aggregateID: `b:${USER_ID}` })));
+      expect(other.dedupeKey).not.toBe(parsed.dedupeKey);
     });
 
     test('still notifies when event_payload is unreadable', () => {
@@ -626,14 +648,42 @@ describe('zitadelParser', () => {
   });
 
   describe('function executions', () => {
-    test('skips function/preaccesstoken, which runs on every token issuance', () => {
-      const result = zitadelParser.parse(fixtureRequest('function-preaccesstoken'));
-      expect(result).toEqual({ kind: 'skip', reason: 'ZITADEL function/preaccesstoken runs on every sign-in or token; nothing to notify' });
+    test('gives function/preaccesstoken, which runs on every token issuance, as a routine notification', () => {
+      expect(parseOne(fixtureRequest('function-preaccesstoken'))).toEqual({
+        content: {
+          title: 'Token issued: Jane Doe',
+          subtitle: 'ACME Corp',
+          body: [`User: jane.doe@acme-corp.example (${USER_ID})`, 'Name: Jane Doe', `Organization: ACME Corp (${ORG_ID})`, 'Function: function/preaccesstoken'].join('\n'),
+          deliveryType: 'NORMAL',
+          tags: ['zitadel', 'preaccesstoken'],
+        },
+        routine: true,
+      });
     });
 
-    test.each(['function/preuserinfo', 'function/presamlresponse'])('skips %s', (name) => {
+    test.each([
+      ['function/preuserinfo', 'Userinfo requested: Jane Doe'],
+      ['function/presamlresponse', 'SAML response issued: Jane Doe'],
+    ])('gives %s as a routine notification titled "%s"', (name, title) => {
       const body = JSON.parse(fixtureBody('function-preaccesstoken').toString('utf8'));
-      expect(zitadelParser.parse(signedRequest(JSON.stringify({ ...body, function: name }))).kind).toBe('skip');
+      const parsed = parseOne(signedRequest(JSON.stringify({ ...body, function: name })));
+      expect(parsed.routine).toBe(true);
+      expect(parsed.dedupeKey).toBeUndefined();
+      expect(parsed.content).toMatchObject({ title, subtitle: 'ACME Corp', deliveryType: 'NORMAL', tags: ['zitadel', name.slice('function/'.length)] });
+    });
+
+    test('titles a routine function without a user or organization by what happened', () => {
+      const parsed = parseOne(signedRequest(JSON.stringify({ function: 'function/preaccesstoken' })));
+      expect(parsed).toEqual({
+        content: { title: 'Token issued', body: 'Function: function/preaccesstoken', deliveryType: 'NORMAL', tags: ['zitadel', 'preaccesstoken'] },
+        routine: true,
+      });
+    });
+
+    test('names the user of a routine function by userinfo alone', () => {
+      const parsed = parseOne(signedRequest(JSON.stringify({ function: 'function/preuserinfo', userinfo: { sub: USER_ID, preferred_username: 'jdoe' }, org: { id: ORG_ID } })));
+      expect(parsed.content).toMatchObject({ title: 'Userinfo requested: jdoe', subtitle: ORG_ID });
+      expect(parsed.routine).toBe(true);
     });
 
     test('notifies low-key of a function it does not know', () => {
@@ -648,12 +698,18 @@ describe('zitadelParser', () => {
       });
       expect(dedupeKey).toBeUndefined();
     });
+
+    test('flags neither an unknown function nor a request execution routine', () => {
+      const body = JSON.parse(fixtureBody('function-preaccesstoken').toString('utf8'));
+      expect('routine' in parseOne(signedRequest(JSON.stringify({ ...body, function: 'function/prefuture' })))).toBe(false);
+      expect('routine' in parseOne(fixtureRequest('request-add-human-user'))).toBe(false);
+    });
   });
 
   describe('validation', () => {
     const built = [PASSWORD_CHECK_FAILED, PASSWORD_CHECK_FAILED_LEGACY, USER_HUMAN_ADDED_LEGACY, USER_UNLOCKED, SNAKE_CASE_REQUEST];
 
-    test.each(FIXTURE_NAMES.filter((name) => name !== 'function-preaccesstoken'))('%s gives a valid notification', (name) => {
+    test.each(FIXTURE_NAMES)('%s gives a valid notification', (name) => {
       expect(() => validateNotification(parseOne(fixtureRequest(name)).content)).not.toThrow();
     });
 
@@ -808,8 +864,11 @@ describe('zitadelParser', () => {
       if (!condition) throw new Error(message);
     }
 
-    /** Either valid notifications, a skip, or HeraldError('invalid_body'); never anything else. */
-    function checkResultOrInvalidBody(req: WebhookRequest): ParseResult['kind'] | 'invalid_body' {
+    /**
+     * Either valid notifications, a skip, or HeraldError('invalid_body'); never anything else.
+     * Notifications flagged routine (only ever `true`) are told apart, and only functions are routine.
+     */
+    function checkResultOrInvalidBody(req: WebhookRequest): ParseResult['kind'] | 'routine' | 'invalid_body' {
       let parsed: ParseResult;
       try {
         parsed = zitadelParser.parse(req);
@@ -820,10 +879,27 @@ describe('zitadelParser', () => {
       if (parsed.kind === 'notifications') {
         check(parsed.notifications.length === 1, 'one notification per execution');
         for (const notification of parsed.notifications) validateNotification(notification.content);
+        const [{ routine }] = parsed.notifications;
+        check(routine === undefined || routine === true, 'routine is true or absent');
+        if (routine) {
+          check(ROUTINE_FUNCTIONS.includes(functionName(req) ?? ''), 'only the routine function executions are routine');
+          return 'routine';
+        }
       } else {
         check(parsed.kind === 'skip' && typeof parsed.reason === 'string', 'a skip has a reason');
       }
       return parsed.kind;
+    }
+
+    const ROUTINE_FUNCTIONS = ['function/preuserinfo', 'function/preaccesstoken', 'function/presamlresponse'];
+
+    /** `function` of the JSON (or JWS payload) the body holds, read apart from the parser. */
+    function functionName(req: WebhookRequest): string | undefined {
+      const text = req.body.toString('utf8').replace(/^\uFEFF/, '').trim();
+      const json = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(text) ? Buffer.from(text.split('.')[1], 'base64url').toString('utf8') : text;
+      const value: unknown = JSON.parse(json);
+      const name = value !== null && typeof value === 'object' ? (value as Record<string, unknown>).function : undefined;
+      return typeof name === 'string' ? name : undefined;
     }
 
     function checkSafeReply(reply: SourceReply): void {
@@ -974,7 +1050,7 @@ describe('zitadelParser', () => {
 
     test('answers any ZITADEL-shaped object within the contract', () => {
       const shaped = fc.oneof(eventShaped, callShaped, functionShaped).chain(encoded);
-      const outcomes = { notifications: 0, skip: 0, invalid_body: 0 };
+      const outcomes = { notifications: 0, routine: 0, skip: 0, invalid_body: 0 };
       fc.assert(
         fc.property(shaped, (body) => {
           outcomes[exercise(body)]++;
@@ -983,8 +1059,10 @@ describe('zitadelParser', () => {
       );
       // The shapes reach every outcome, not only the error path.
       expect(outcomes.notifications).toBeGreaterThan(RUNS / 5);
-      expect(outcomes.skip).toBeGreaterThan(RUNS / 100);
+      expect(outcomes.routine).toBeGreaterThan(RUNS / 100);
       expect(outcomes.invalid_body).toBeGreaterThan(RUNS / 100);
+      // Nothing ZITADEL sends is skipped any more: routine functions notify, flagged.
+      expect(outcomes.skip).toBe(0);
     });
 
     test('echoes every request or response as sent, minus the error-forwarding keys', () => {

@@ -1,7 +1,7 @@
-import { benchFanout, fanoutDetails, fanoutRows } from './fanout.bench';
+import { benchColdStart, bundleDetails, coldStartRows } from './cold-start.bench';
 (async () => {
   const t = Date.now();
-  const m = await benchFanout([{ devices: 100, concurrency: 16 }, { devices: 10000, concurrency: 16 }, { devices: 10000, concurrency: 64 }]);
-  console.log(fanoutRows(m), fanoutDetails(m));
+  const m = await benchColdStart(11);
+  console.log(coldStartRows(m), bundleDetails(m));
   console.log('took', Date.now() - t);
 })();

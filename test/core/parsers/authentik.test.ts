@@ -416,7 +416,7 @@ describe('authentikParser', () => {
           expectResultOrHeraldError(request(body));
           expect(typeof authentikParser.detect(request(body))).toBe('boolean');
         }),
-        { numRuns: 2000 },
+        { numRuns: 10_000 },
       );
     });
 
@@ -426,7 +426,7 @@ describe('authentikParser', () => {
           const parsed = parseOne(request(JSON.stringify(payload)));
           expect(() => validateNotification(parsed.content)).not.toThrow();
         }),
-        { numRuns: 2000 },
+        { numRuns: 10_000 },
       );
     });
   });

@@ -4,6 +4,7 @@ import { authenticateWebhook } from './auth/authenticate-source';
 import { parseDeviceRegistration, publicDevice, registerDevice } from './devices';
 import { HeraldError, isHeraldError } from './errors';
 import { decodeFields, emptyResponse, errorResponse, jsonResponse, MAX_BODY_BYTES, type HttpRequest, type HttpResponse } from './http';
+import { handleManagementRequest } from './admin/router';
 import { readNativeMessage } from './messages';
 import { asBucketRequest, ntfyMessage, readNtfyJson, readNtfyTopicPublish, type NtfyPublish } from './ntfy';
 import type { Notification } from './notification';
@@ -180,6 +181,10 @@ export async function handleApiRequest(request: HttpRequest, deps: ApiDeps): Pro
     const path = request.path.length > 1 ? request.path.replace(/\/+$/, '') : request.path;
     const methods = ROUTES[path];
     if (!methods) {
+      // The token-authorized management routes (device refresh/unregister, history); admin routes
+      // reach this function only without IAM, and are refused.
+      const managed = await handleManagementRequest(request, deps, false);
+      if (managed) return { response: managed };
       const route = patternRoute(request, path);
       if (!route) throw new HeraldError('not_found', `no route ${request.method} ${path.slice(0, 200)}`);
       return await route(request, deps);

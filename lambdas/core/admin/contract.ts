@@ -1,0 +1,170 @@
+import { z } from 'zod';
+import { ACTION_TYPES, DELIVERY_TYPES } from '../notification';
+import { TOKEN_SCOPES } from '../store/credentials';
+
+/**
+ * The management API's contract: the zod schemas its handlers validate with and the route table
+ * the OpenAPI document is generated from (one source of truth). Admin routes are authorized by
+ * AWS IAM (SigV4) at API Gateway; the device and read routes by a bucket token's scope.
+ */
+
+const isoTime = z.string().datetime({ offset: true });
+const sourceName = z.string().min(1).max(64);
+
+export const bucketSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  displayName: z.string().optional(),
+  icon: z.string().optional(),
+  routineSources: z.array(z.string()).optional(),
+  createdAt: isoTime,
+  updatedAt: isoTime.optional(),
+});
+
+export const createBucketRequest = z.strictObject({
+  name: z.string().min(1).max(64),
+  displayName: z.string().max(128).optional(),
+  icon: z.string().max(2048).optional(),
+  routineSources: z.array(sourceName).max(32).optional(),
+});
+
+export const updateBucketRequest = z.strictObject({
+  displayName: z.string().max(128).nullable().optional(),
+  icon: z.string().max(2048).nullable().optional(),
+  routineSources: z.array(sourceName).max(32).optional(),
+});
+
+export const createdBucketResponse = z.object({
+  bucket: bucketSchema,
+  /** Shown once. */
+  token: z.string(),
+  /** Shown once. */
+  magicCode: z.string(),
+});
+
+export const credentialSchema = z.object({
+  id: z.string(),
+  kind: z.enum(['token', 'magicCode']),
+  name: z.string().optional(),
+  scopes: z.array(z.enum(TOKEN_SCOPES)),
+  createdAt: isoTime,
+  validUntil: isoTime.optional(),
+  revokedAt: isoTime.optional(),
+});
+
+export const createTokenRequest = z.strictObject({
+  name: z.string().min(1).max(64),
+  /** When the token stops working. */
+  expiresAt: isoTime.optional(),
+  /** @default every scope */
+  scopes: z.array(z.enum(TOKEN_SCOPES)).min(1).optional(),
+});
+
+export const createMagicCodeRequest = z.strictObject({ name: z.string().min(1).max(64).optional() });
+
+export const createdCredentialResponse = z.object({
+  credential: credentialSchema,
+  /** The token or magic code itself, shown once; only its hash is stored. */
+  secret: z.string(),
+});
+
+export const setSourceSecretRequest = z.strictObject({ secret: z.string().min(8).max(4096) });
+
+export const deviceSchema = z.object({
+  id: z.string(),
+  platform: z.enum(['ios', 'android']),
+  environment: z.enum(['production', 'sandbox']).optional(),
+  name: z.string().optional(),
+  enabled: z.boolean(),
+  disabledReason: z.string().optional(),
+  createdAt: isoTime,
+  updatedAt: isoTime,
+});
+
+export const refreshDeviceRequest = z.strictObject({ token: z.string().trim().min(8).max(4096) });
+
+export const notificationSchema = z.object({
+  id: z.string(),
+  bucketId: z.string(),
+  source: z.string(),
+  createdAt: isoTime,
+  title: z.string(),
+  subtitle: z.string().optional(),
+  body: z.string().optional(),
+  deliveryType: z.enum(DELIVERY_TYPES),
+  actions: z.array(z.object({ type: z.enum(ACTION_TYPES), value: z.string().optional(), title: z.string().optional() })).optional(),
+  tapUrl: z.string().optional(),
+  imageUrl: z.string().optional(),
+  sound: z.string().optional(),
+  groupId: z.string().optional(),
+  collapseId: z.string().optional(),
+  tags: z.array(z.string()).optional(),
+});
+
+export const outcomeSchema = z.object({
+  deviceId: z.string(),
+  platform: z.string(),
+  status: z.enum(['sent', 'endpoint_disabled', 'failed', 'platform_not_configured']),
+  detail: z.string().optional(),
+  at: isoTime,
+});
+
+export const historyEntrySchema = z.object({
+  notification: notificationSchema,
+  deliveredAt: isoTime,
+  /** Final outcomes counted by status. */
+  outcomes: z.record(z.string(), z.number()),
+});
+
+export const notificationDetailSchema = historyEntrySchema.extend({ devices: z.array(outcomeSchema) });
+
+export const errorSchema = z.object({ error: z.string(), message: z.string() });
+
+export const listQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(200).optional(),
+  cursor: z.string().max(2048).optional(),
+});
+
+export type Authorization = 'iam' | { scope: 'devices' | 'read' | 'send' } | 'none';
+
+export interface RouteSpec {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Path template with `{param}` segments. */
+  readonly path: string;
+  readonly operationId: string;
+  readonly summary: string;
+  readonly authorization: Authorization;
+  readonly body?: z.ZodType;
+  readonly query?: z.ZodType;
+  readonly status: number;
+  /** Absent for responses without a body (204). */
+  readonly response?: z.ZodType;
+}
+
+const list = <T extends z.ZodType>(key: string, item: T) => z.object({ [key]: z.array(item), cursor: z.string().optional() });
+
+export const MANAGEMENT_ROUTES: readonly RouteSpec[] = [
+  { method: 'POST', path: '/admin/buckets', operationId: 'createBucket', summary: 'Create a bucket; its first token and a magic code are returned once', authorization: 'iam', body: createBucketRequest, status: 201, response: createdBucketResponse },
+  { method: 'GET', path: '/admin/buckets', operationId: 'listBuckets', summary: 'List buckets', authorization: 'iam', status: 200, response: list('buckets', bucketSchema) },
+  { method: 'GET', path: '/admin/buckets/{bucket}', operationId: 'getBucket', summary: 'Get a bucket by id or name', authorization: 'iam', status: 200, response: z.object({ bucket: bucketSchema }) },
+  { method: 'PATCH', path: '/admin/buckets/{bucket}', operationId: 'updateBucket', summary: "Update a bucket's settings", authorization: 'iam', body: updateBucketRequest, status: 200, response: z.object({ bucket: bucketSchema }) },
+  { method: 'DELETE', path: '/admin/buckets/{bucket}', operationId: 'deleteBucket', summary: 'Delete a bucket with its devices (and their SNS endpoints), credentials, secrets and history', authorization: 'iam', status: 204 },
+  { method: 'POST', path: '/admin/buckets/{bucket}/tokens', operationId: 'createToken', summary: 'Create an access token (shown once)', authorization: 'iam', body: createTokenRequest, status: 201, response: createdCredentialResponse },
+  { method: 'GET', path: '/admin/buckets/{bucket}/tokens', operationId: 'listTokens', summary: "List a bucket's tokens (never their secrets)", authorization: 'iam', status: 200, response: list('tokens', credentialSchema) },
+  { method: 'DELETE', path: '/admin/buckets/{bucket}/tokens/{credentialId}', operationId: 'revokeToken', summary: 'Revoke a token: the next request with it gets 401 token_revoked', authorization: 'iam', status: 204 },
+  { method: 'POST', path: '/admin/buckets/{bucket}/magic-codes', operationId: 'createMagicCode', summary: 'Create a magic code (shown once)', authorization: 'iam', body: createMagicCodeRequest, status: 201, response: createdCredentialResponse },
+  { method: 'GET', path: '/admin/buckets/{bucket}/magic-codes', operationId: 'listMagicCodes', summary: "List a bucket's magic codes", authorization: 'iam', status: 200, response: list('magicCodes', credentialSchema) },
+  { method: 'POST', path: '/admin/buckets/{bucket}/magic-codes/{credentialId}/rotate', operationId: 'rotateMagicCode', summary: 'Replace a magic code with a new one; the old one stops working', authorization: 'iam', status: 201, response: createdCredentialResponse },
+  { method: 'DELETE', path: '/admin/buckets/{bucket}/magic-codes/{credentialId}', operationId: 'revokeMagicCode', summary: 'Revoke a magic code', authorization: 'iam', status: 204 },
+  { method: 'PUT', path: '/admin/buckets/{bucket}/sources/{source}/secret', operationId: 'setSourceSecret', summary: "Set a source's signing key or secret header value for the bucket", authorization: 'iam', body: setSourceSecretRequest, status: 204 },
+  { method: 'DELETE', path: '/admin/buckets/{bucket}/sources/{source}/secret', operationId: 'removeSourceSecret', summary: "Remove a source's secret", authorization: 'iam', status: 204 },
+  { method: 'GET', path: '/admin/buckets/{bucket}/devices', operationId: 'listDevices', summary: "List a bucket's devices", authorization: 'iam', query: listQuery, status: 200, response: list('devices', deviceSchema) },
+  { method: 'POST', path: '/admin/buckets/{bucket}/devices/{deviceId}/disable', operationId: 'disableDevice', summary: 'Stop pushing to a device', authorization: 'iam', status: 200, response: z.object({ device: deviceSchema }) },
+  { method: 'DELETE', path: '/admin/buckets/{bucket}/devices/{deviceId}', operationId: 'deleteDevice', summary: 'Delete a device and its SNS endpoint', authorization: 'iam', status: 204 },
+  { method: 'GET', path: '/admin/buckets/{bucket}/notifications', operationId: 'listNotifications', summary: "A bucket's recent notifications, newest first", authorization: 'iam', query: listQuery, status: 200, response: list('notifications', historyEntrySchema) },
+  { method: 'GET', path: '/admin/buckets/{bucket}/notifications/{notificationId}', operationId: 'getNotification', summary: 'A notification with its per-device outcomes', authorization: 'iam', status: 200, response: notificationDetailSchema },
+  { method: 'PUT', path: '/devices/{deviceId}/token', operationId: 'refreshDeviceToken', summary: "Replace a device's rotated APNs/FCM token; re-enables its endpoint", authorization: { scope: 'devices' }, body: refreshDeviceRequest, status: 200, response: z.object({ device: deviceSchema }) },
+  { method: 'DELETE', path: '/devices/{deviceId}', operationId: 'unregisterDevice', summary: 'Unregister a device (deletes its SNS endpoint)', authorization: { scope: 'devices' }, status: 204 },
+  { method: 'GET', path: '/notifications', operationId: 'listOwnNotifications', summary: "The token's bucket's recent notifications", authorization: { scope: 'read' }, query: listQuery, status: 200, response: list('notifications', historyEntrySchema) },
+  { method: 'GET', path: '/notifications/{notificationId}', operationId: 'getOwnNotification', summary: 'One notification of the token\'s bucket with its per-device outcomes', authorization: { scope: 'read' }, status: 200, response: notificationDetailSchema },
+];

@@ -1,0 +1,65 @@
+import { BatchWriteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { PushGateway } from '../push/gateway';
+import { signingKeyName, type SigningKeyVault } from '../sources/vault';
+import { bucketItemKeys, type Bucket } from '../store/buckets';
+import { credentialItemKeys } from '../store/credentials';
+import type { Store } from '../store/table';
+
+export interface DeleteBucketDeps {
+  readonly store: Store;
+  readonly gateway: PushGateway;
+  readonly vault: SigningKeyVault;
+}
+
+type Key = Record<string, string>;
+
+/**
+ * Deletes a bucket and everything that is its own: each device's SNS endpoint and item, its
+ * credentials (hash and index items), its sources' signing keys, its history with the per-device
+ * outcomes, and its name. Dedupe records expire by TTL within 24 hours.
+ */
+export async function deleteBucket(deps: DeleteBucketDeps, bucket: Bucket): Promise<{ devices: number; items: number }> {
+  const keys: Key[] = [];
+  let devices = 0;
+  for await (const item of query(deps.store, `BUCKET#${bucket.id}`)) {
+    const sk = item.sk as string;
+    keys.push({ pk: item.pk as string, sk });
+    if (sk.startsWith('DEVICE#')) {
+      devices += 1;
+      if (item.endpointArn) await deps.gateway.deleteEndpoint(item.endpointArn as string);
+    } else if (sk.startsWith('CRED#')) {
+      keys.push(...credentialItemKeys(item));
+    } else if (sk.startsWith('SOURCE#')) {
+      if (item.secretKind === 'signature') await deps.vault.delete(signingKeyName(bucket.id, item.source as string));
+    } else if (sk.startsWith('NOTIF#')) {
+      for await (const outcome of query(deps.store, `NOTIF#${sk.slice('NOTIF#'.length)}`)) keys.push({ pk: outcome.pk as string, sk: outcome.sk as string });
+    }
+  }
+  keys.push(...bucketItemKeys(bucket));
+  await deleteAll(deps.store, keys);
+  return { devices, items: keys.length };
+}
+
+async function* query(store: Store, pk: string): AsyncGenerator<Record<string, unknown>> {
+  let cursor: Record<string, unknown> | undefined;
+  do {
+    const page = await store.doc.send(
+      new QueryCommand({ TableName: store.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ExclusiveStartKey: cursor }),
+    );
+    yield* page.Items ?? [];
+    cursor = page.LastEvaluatedKey;
+  } while (cursor);
+}
+
+/** BatchWriteItem takes 25 deletes at a time and may hand some back (throttling): retried. */
+async function deleteAll(store: Store, keys: readonly Key[]): Promise<void> {
+  for (let start = 0; start < keys.length; start += 25) {
+    let requests = keys.slice(start, start + 25).map((Key) => ({ DeleteRequest: { Key } }));
+    for (let attempt = 0; requests.length > 0; attempt += 1) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
+      if (attempt > 8) throw new Error(`DynamoDB kept ${requests.length} deletes unprocessed`);
+      const result = await store.doc.send(new BatchWriteCommand({ RequestItems: { [store.tableName]: requests } }));
+      requests = (result.UnprocessedItems?.[store.tableName] ?? []) as typeof requests;
+    }
+  }
+}

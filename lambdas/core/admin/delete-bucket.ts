@@ -36,8 +36,10 @@ export async function deleteBucket(deps: DeleteBucketDeps, bucket: Bucket): Prom
     }
   }
   keys.push(...bucketItemKeys(bucket));
-  await deleteAll(deps.store, keys);
-  return { devices, items: keys.length };
+  // The bucket's own item is in its partition too; BatchWriteItem refuses a key twice.
+  const unique = [...new Map(keys.map((key) => [`${key.pk}\u0000${key.sk}`, key])).values()];
+  await deleteAll(deps.store, unique);
+  return { devices, items: unique.length };
 }
 
 async function* query(store: Store, pk: string): AsyncGenerator<Record<string, unknown>> {

@@ -47,10 +47,15 @@ export class Delivery extends Construct {
       memorySize: 512,
       environment: {
         TABLE_NAME: props.table.tableName,
+        // Large buckets continue on this same queue, a page of devices per message.
+        QUEUE_URL: props.queue.queueUrl,
         DELIVERY_CONCURRENCY: String(publishConcurrency),
+        // A device claimed by an attempt that outlived the function's timeout was never recorded.
+        CLAIM_TIMEOUT_SECONDS: String(props.timeout.toSeconds() + 30),
       },
     });
     props.table.grantReadWriteData(fn);
+    props.queue.grantSendMessages(fn);
     fn.addEventSource(
       new SqsEventSource(props.queue, {
         batchSize: 10,

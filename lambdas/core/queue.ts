@@ -4,6 +4,8 @@ import type { Notification } from './notification';
 /** One queued delivery: the notification, whole, so delivery needs no second read. */
 export interface DeliveryJob {
   readonly notification: Notification;
+  /** Where a large bucket's delivery goes on: the next page of devices. */
+  readonly cursor?: string;
 }
 
 export interface NotificationQueue {

@@ -6,7 +6,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { requiredEnv } from '../core/config';
 import { deliverNotification, RetryableDeliveryError, type DeliveryDeps, type DeliveryReport } from '../core/delivery';
 import { SnsPushGateway } from '../core/push/sns-gateway';
-import { parseDeliveryJob } from '../core/queue';
+import { parseDeliveryJob, SqsNotificationQueue } from '../core/queue';
 import { createStore } from '../core/store/table';
 import { logger, metrics } from '../observability';
 
@@ -16,7 +16,18 @@ function depsFromEnv(): DeliveryDeps {
     gateway: new SnsPushGateway(),
     concurrency: Number(process.env.DELIVERY_CONCURRENCY ?? 16),
     historyDays: process.env.HISTORY_RETENTION_DAYS ? Number(process.env.HISTORY_RETENTION_DAYS) : undefined,
+    claimTimeoutMs: process.env.CLAIM_TIMEOUT_SECONDS ? Number(process.env.CLAIM_TIMEOUT_SECONDS) * 1000 : undefined,
+    pageSize: process.env.DEVICES_PER_INVOCATION ? Number(process.env.DEVICES_PER_INVOCATION) : undefined,
+    continueWith: continuationQueue(),
   };
+}
+
+/** Large buckets continue on the notification queue itself (QUEUE_URL), one page per message. */
+function continuationQueue(): DeliveryDeps['continueWith'] {
+  const queueUrl = process.env.QUEUE_URL;
+  if (!queueUrl) return undefined;
+  const queue = new SqsNotificationQueue(queueUrl);
+  return (notification, cursor) => queue.enqueue([{ notification, cursor }]);
 }
 
 function countPushes(report: DeliveryReport): void {
@@ -36,11 +47,16 @@ export function createDeliveryHandler(overrides: Partial<DeliveryDeps> = {}) {
   let deps: DeliveryDeps | undefined;
   const processor = new BatchProcessor(EventType.SQS);
   const deliverRecord = async (record: SQSRecord): Promise<void> => {
-    const { notification } = parseDeliveryJob(record.body);
+    const { notification, cursor } = parseDeliveryJob(record.body);
     try {
-      const report = await deliverNotification(deps!, notification);
+      const report = await deliverNotification(deps!, notification, cursor);
       countPushes(report);
-      logger.info('notification delivered', { notificationId: notification.id, devices: report.outcomes.length, alreadyDone: report.alreadyDone });
+      logger.info('notification delivered', {
+        notificationId: notification.id,
+        devices: report.outcomes.length,
+        alreadyDone: report.alreadyDone,
+        unknownRetried: report.unknownRetried,
+      });
     } catch (error) {
       if (error instanceof RetryableDeliveryError) {
         countPushes(error.report);

@@ -161,7 +161,7 @@ describe('deliverNotification, publishing', () => {
     const report = await deliverNotification(deliveryDeps(new RecordingPushGateway()), notification);
 
     const expected = { deviceId: iphone.id, platform: 'APNS', status: 'sent', detail: 'msg-1', at: NOW.toISOString() };
-    expect(report).toEqual({ outcomes: [expected], alreadyDone: 0, retry: [] });
+    expect(report).toEqual({ outcomes: [expected], alreadyDone: 0, unknownRetried: 0, retry: [] });
     expect([...(await listOutcomes(store, notification.id)).values()]).toEqual([expected]);
   });
 
@@ -188,7 +188,7 @@ describe('deliverNotification, publishing', () => {
     const report = await deliverNotification(deliveryDeps(gateway), notification);
 
     expect(gateway.published).toEqual([]);
-    expect(report).toEqual({ outcomes: [], alreadyDone: 0, retry: [] });
+    expect(report).toEqual({ outcomes: [], alreadyDone: 0, unknownRetried: 0, retry: [] });
     expect((await listOutcomes(store, notification.id)).size).toBe(0);
   });
 
@@ -221,7 +221,7 @@ describe('deliverNotification, publishing', () => {
   test('a bucket without devices delivers to nobody', async () => {
     const gateway = new RecordingPushGateway();
 
-    expect(await deliverNotification(deliveryDeps(gateway), notificationFor(newBucketId()))).toEqual({ outcomes: [], alreadyDone: 0, retry: [] });
+    expect(await deliverNotification(deliveryDeps(gateway), notificationFor(newBucketId()))).toEqual({ outcomes: [], alreadyDone: 0, unknownRetried: 0, retry: [] });
     expect(gateway.published).toEqual([]);
   });
 });
@@ -287,7 +287,7 @@ describe('deliverNotification, failures', () => {
     const report = await deliverNotification(deliveryDeps(gateway), notification);
 
     const expected = { deviceId: device.id, platform: 'APNS', status: 'endpoint_disabled', detail: 'EndpointDisabledException', at: NOW.toISOString() };
-    expect(report).toEqual({ outcomes: [expected], alreadyDone: 0, retry: [] });
+    expect(report).toEqual({ outcomes: [expected], alreadyDone: 0, unknownRetried: 0, retry: [] });
     expect((await listOutcomes(store, notification.id)).get(device.id)).toEqual(expected);
     expect(await getDevice(store, bucketId, device.id)).toMatchObject({ enabled: false, disabledReason: 'EndpointDisabledException' });
   });
@@ -318,11 +318,11 @@ describe('deliverNotification, failures', () => {
     const redelivered = await deliverNotification(deliveryDeps(gateway), notification);
 
     const expected = { deviceId: device.id, platform: 'GCM', status: 'failed', detail: 'InvalidParameterException', at: NOW.toISOString() };
-    expect(report).toEqual({ outcomes: [expected], alreadyDone: 0, retry: [] });
+    expect(report).toEqual({ outcomes: [expected], alreadyDone: 0, unknownRetried: 0, retry: [] });
     expect((await listOutcomes(store, notification.id)).get(device.id)).toEqual(expected);
     expect(await getDevice(store, bucketId, device.id)).toMatchObject({ enabled: true });
     // A duplicate delivery of the same message leaves the device alone.
-    expect(redelivered).toEqual({ outcomes: [], alreadyDone: 1, retry: [] });
+    expect(redelivered).toEqual({ outcomes: [], alreadyDone: 1, unknownRetried: 0, retry: [] });
   });
 });
 

@@ -18,6 +18,11 @@ export class PushError extends Error {
     readonly kind: PushFailureKind,
     /** The provider's error name, safe to log and store (never the token). */
     readonly reason: string,
+    /**
+     * A retryable failure where the request may have reached SNS (a timeout, a dropped
+     * connection, a 5xx): whether the device got the push is unknown.
+     */
+    readonly maybeSent = false,
   ) {
     super(`${kind}: ${reason}`);
     this.name = 'PushError';

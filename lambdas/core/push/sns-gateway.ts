@@ -85,8 +85,9 @@ export function classifyPublishError(error: unknown): PushError {
   const name = (error as Error | undefined)?.name ?? 'UnknownError';
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   if (name === 'EndpointDisabledException') return new PushError('endpoint_disabled', name);
-  if (RETRYABLE.has(name) || status === undefined || status >= 500 || status === 429) {
-    return new PushError('retryable', name);
-  }
+  // No status: the request failed on the way (timeout, reset); a 5xx: SNS failed midway. Either way
+  // the push may have gone out. A 4xx (throttling) means SNS refused it.
+  const maybeSent = status === undefined || status >= 500;
+  if (RETRYABLE.has(name) || maybeSent || status === 429) return new PushError('retryable', name, maybeSent);
   return new PushError('permanent', name);
 }

@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Notification } from '../notification';
 import { epochSeconds, type Store } from './table';
 
@@ -16,19 +16,45 @@ export interface HistoryEntry {
 /** Ids are UUIDv7, so the sort key orders a bucket's history by time. */
 const historyKey = (bucketId: string, notificationId: string) => ({ pk: `BUCKET#${bucketId}`, sk: `NOTIF#${notificationId}` });
 
-export async function recordHistory(store: Store, entry: HistoryEntry, retentionDays = DEFAULT_HISTORY_DAYS): Promise<void> {
+/**
+ * Adds a delivery attempt's final outcomes to the notification's history entry (created by the
+ * first attempt or page). Counts are added, so the pages of a large bucket, and the retries of a
+ * page, each count their own devices once.
+ */
+export async function addToHistory(
+  store: Store,
+  notification: Notification,
+  outcomes: readonly { status: string }[],
+  at: Date,
+  retentionDays = DEFAULT_HISTORY_DAYS,
+): Promise<void> {
+  const counts = new Map<string, number>();
+  for (const outcome of outcomes) counts.set(outcome.status, (counts.get(outcome.status) ?? 0) + 1);
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {
+    ':notification': notification,
+    ':at': at.toISOString(),
+    ':ttl': epochSeconds(at) + retentionDays * 24 * 60 * 60,
+    ':history': 'history',
+  };
+  const adds = [...counts].map(([status, count], index) => {
+    names[`#c${index}`] = `${COUNT_PREFIX}${status}`;
+    values[`:c${index}`] = count;
+    return `#c${index} :c${index}`;
+  });
   await store.doc.send(
-    new PutCommand({
+    new UpdateCommand({
       TableName: store.tableName,
-      Item: {
-        ...historyKey(entry.notification.bucketId, entry.notification.id),
-        itemType: 'history',
-        ...entry,
-        expiresAt: epochSeconds(new Date(entry.deliveredAt)) + retentionDays * 24 * 60 * 60,
-      },
+      Key: historyKey(notification.bucketId, notification.id),
+      UpdateExpression: `SET itemType = :history, notification = :notification, deliveredAt = :at, expiresAt = :ttl${adds.length ? ` ADD ${adds.join(', ')}` : ''}`,
+      ...(adds.length ? { ExpressionAttributeNames: names } : {}),
+      ExpressionAttributeValues: values,
     }),
   );
 }
+
+/** Outcome counts are top-level numbers (`count_sent`, …) so that pages can ADD to them. */
+const COUNT_PREFIX = 'count_';
 
 export interface HistoryPage {
   readonly entries: HistoryEntry[];
@@ -59,5 +85,9 @@ export async function getHistory(store: Store, bucketId: string, notificationId:
 }
 
 function toEntry(item: Record<string, unknown>): HistoryEntry {
-  return { notification: item.notification as Notification, deliveredAt: item.deliveredAt as string, outcomes: (item.outcomes as Record<string, number>) ?? {} };
+  const outcomes: Record<string, number> = {};
+  for (const [name, value] of Object.entries(item)) {
+    if (name.startsWith(COUNT_PREFIX)) outcomes[name.slice(COUNT_PREFIX.length)] = value as number;
+  }
+  return { notification: item.notification as Notification, deliveredAt: item.deliveredAt as string, outcomes };
 }

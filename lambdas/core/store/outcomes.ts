@@ -1,7 +1,7 @@
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { epochSeconds, isConditionalCheckFailed, type Store } from './table';
 
-/** How long per-device outcomes are kept (they also serve as the delivery's idempotency record). */
+/** How long per-device outcomes are kept (they are also the delivery's idempotency record). */
 export const OUTCOME_RETENTION_SECONDS = 30 * 24 * 60 * 60;
 
 export const FINAL_STATUSES = ['sent', 'endpoint_disabled', 'failed', 'platform_not_configured'] as const;
@@ -18,7 +18,82 @@ export interface DeliveryOutcome {
 
 const outcomeKey = (notificationId: string, deviceId: string) => ({ pk: `NOTIF#${notificationId}`, sk: `DEVICE#${deviceId}` });
 
-/** Outcomes already recorded for a notification: a retried delivery skips those devices. */
+/**
+ * The result of claiming a (notification, device) pair before publishing:
+ * - `claimed`: this attempt owns it and may publish;
+ * - `done`: an earlier attempt recorded a final outcome: publish nothing;
+ * - `in_flight`: another attempt claimed it moments ago: try again later;
+ * - `unknown`: an attempt claimed it long ago and never recorded an outcome (it died, or timed
+ *   out, after the publish may have been sent): this attempt took the claim over and publishes
+ *   again, which is the only case a device may get a notification twice.
+ */
+export type Claim = { kind: 'claimed' } | { kind: 'done'; outcome: DeliveryOutcome } | { kind: 'in_flight' } | { kind: 'unknown' };
+
+export async function claimDelivery(
+  store: Store,
+  notificationId: string,
+  deviceId: string,
+  now: Date,
+  staleAfterMs: number,
+): Promise<Claim> {
+  const claimedAt = now.toISOString();
+  const item = { ...outcomeKey(notificationId, deviceId), kind: 'outcome', deviceId, status: 'publishing', claimedAt, expiresAt: epochSeconds(now) + OUTCOME_RETENTION_SECONDS };
+  try {
+    await store.doc.send(new PutCommand({ TableName: store.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
+    return { kind: 'claimed' };
+  } catch (error) {
+    if (!isConditionalCheckFailed(error)) throw error;
+  }
+  const { Item } = await store.doc.send(new GetCommand({ TableName: store.tableName, Key: outcomeKey(notificationId, deviceId), ConsistentRead: true }));
+  if (!Item) return claimDelivery(store, notificationId, deviceId, now, staleAfterMs); // released meanwhile
+  if (Item.status !== 'publishing') return { kind: 'done', outcome: toOutcome(Item) };
+  if (now.getTime() - Date.parse(Item.claimedAt as string) < staleAfterMs) return { kind: 'in_flight' };
+  try {
+    await store.doc.send(
+      new UpdateCommand({
+        TableName: store.tableName,
+        Key: outcomeKey(notificationId, deviceId),
+        UpdateExpression: 'SET claimedAt = :now',
+        ConditionExpression: '#status = :publishing AND claimedAt = :old',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':now': claimedAt, ':publishing': 'publishing', ':old': Item.claimedAt },
+      }),
+    );
+    return { kind: 'unknown' };
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) return { kind: 'in_flight' }; // another attempt took it over first
+    throw error;
+  }
+}
+
+/** Records the final outcome of a claimed pair. */
+export async function recordOutcome(store: Store, notificationId: string, outcome: DeliveryOutcome): Promise<void> {
+  await store.doc.send(
+    new PutCommand({
+      TableName: store.tableName,
+      Item: { ...outcomeKey(notificationId, outcome.deviceId), kind: 'outcome', ...outcome, expiresAt: epochSeconds(new Date(outcome.at)) + OUTCOME_RETENTION_SECONDS },
+    }),
+  );
+}
+
+/** Gives a claim back after a publish that surely did not happen (refused before sending). */
+export async function releaseClaim(store: Store, notificationId: string, deviceId: string): Promise<void> {
+  try {
+    await store.doc.send(
+      new DeleteCommand({
+        TableName: store.tableName,
+        Key: outcomeKey(notificationId, deviceId),
+        ConditionExpression: '#status = :publishing',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':publishing': 'publishing' },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionalCheckFailed(error)) throw error;
+  }
+}
+
+/** A notification's recorded final outcomes, by device (claims still in flight are left out). */
 export async function listOutcomes(store: Store, notificationId: string): Promise<Map<string, DeliveryOutcome>> {
   const outcomes = new Map<string, DeliveryOutcome>();
   let cursor: Record<string, unknown> | undefined;
@@ -31,33 +106,18 @@ export async function listOutcomes(store: Store, notificationId: string): Promis
         ExclusiveStartKey: cursor,
       }),
     );
-    for (const item of page.Items ?? []) {
-      outcomes.set(item.deviceId, { deviceId: item.deviceId, platform: item.platform, status: item.status, detail: item.detail, at: item.at });
-    }
+    for (const item of page.Items ?? []) if (item.status !== 'publishing') outcomes.set(item.deviceId, toOutcome(item));
     cursor = page.LastEvaluatedKey;
   } while (cursor);
   return outcomes;
 }
 
-/**
- * Records a final outcome. The conditional put keeps the first one: a concurrent duplicate
- * delivery cannot overwrite `sent` with anything else.
- */
-export async function recordOutcome(store: Store, notificationId: string, outcome: DeliveryOutcome): Promise<void> {
-  try {
-    await store.doc.send(
-      new PutCommand({
-        TableName: store.tableName,
-        Item: {
-          ...outcomeKey(notificationId, outcome.deviceId),
-          kind: 'outcome',
-          ...outcome,
-          expiresAt: epochSeconds(new Date(outcome.at)) + OUTCOME_RETENTION_SECONDS,
-        },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
-  } catch (error) {
-    if (!isConditionalCheckFailed(error)) throw error;
-  }
+function toOutcome(item: Record<string, unknown>): DeliveryOutcome {
+  return {
+    deviceId: item.deviceId as string,
+    platform: item.platform as string,
+    status: item.status as DeliveryStatus,
+    ...(item.detail ? { detail: item.detail as string } : {}),
+    at: item.at as string,
+  };
 }

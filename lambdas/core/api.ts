@@ -1,5 +1,6 @@
 import { acceptNotifications, type Accepted } from './accept';
 import { authenticate, requireScope } from './auth/authenticate';
+import { AUTH_FAILURES, countAuthFailure, type FailureKeys } from './auth/abuse';
 import { authenticateWebhook } from './auth/authenticate-source';
 import { parseDeviceRegistration, publicDevice, registerDevice } from './devices';
 import { HeraldError, isHeraldError } from './errors';
@@ -7,6 +8,7 @@ import { decodeFields, emptyResponse, errorResponse, jsonResponse, MAX_BODY_BYTE
 import { handleManagementRequest } from './admin/router';
 import { readNativeMessage } from './messages';
 import { asBucketRequest, ntfyMessage, readNtfyJson, readNtfyTopicPublish, type NtfyPublish } from './ntfy';
+import { openApiDocument } from './openapi';
 import type { Notification } from './notification';
 import { detectParser, findParser } from './parsers/registry';
 import type { ParseResult, Parser, SourceReply } from './parsers/types';
@@ -99,6 +101,8 @@ const devices: Route = async (request, deps) => {
 
 const health: Route = async () => ({ response: jsonResponse(200, { status: 'ok' }) });
 
+const openApi: Route = async () => ({ response: jsonResponse(200, openApiDocument()) });
+
 /** ntfy publishing: the topic is the bucket's name; answered with ntfy's message JSON. */
 async function ntfyPublish(request: HttpRequest, deps: ApiDeps, publish: NtfyPublish): Promise<ApiResult> {
   const caller = await authenticate(deps.store, asBucketRequest(request, publish.topic));
@@ -160,14 +164,31 @@ function created(accepted: Accepted, source: string, ignoredFields: string[] = [
 }
 
 /** Routes by path, then method. Zentik serves its message routes both at the root and under /api/v1. */
-const ROUTES: Record<string, Partial<Record<string, Route>>> = {
+export const ROUTES: Record<string, Partial<Record<string, Route>>> = {
   '/transform': { POST: transform },
   '/api/v1/messages/transform': { POST: transform },
   '/message': { POST: message, GET: message },
   '/api/v1/messages': { POST: message, GET: message },
   '/devices': { POST: devices },
   '/health': { GET: health },
+  '/openapi.json': { GET: openApi },
 };
+
+/**
+ * Bodies are bounded per route: webhooks carry a source's batch; a message, a device or an ntfy
+ * publish is small (ntfy itself caps messages at 4 KB).
+ */
+function bodyLimit(path: string): number {
+  if (path === '/transform' || path === '/api/v1/messages/transform' || path.startsWith('/webhooks/')) return MAX_BODY_BYTES;
+  if (path === '/devices' || path.startsWith('/devices/')) return 16 * 1024;
+  return 64 * 1024;
+}
+
+/** Who to count a failed authentication against: the caller's address and the bucket it named. */
+function failureKeys(request: HttpRequest): FailureKeys {
+  const topic = /^\/([a-z0-9][a-z0-9_-]{0,63})(?:\/|$)/.exec(request.path)?.[1];
+  return { ip: request.sourceIp, bucket: request.query.bucketId ?? (topic && !RESERVED_BUCKET_NAMES.has(topic) ? topic : undefined) };
+}
 
 /**
  * Herald's public HTTP API, shared by the Lambda handler and local mode. Every client error is a
@@ -175,10 +196,11 @@ const ROUTES: Record<string, Partial<Record<string, Route>>> = {
  */
 export async function handleApiRequest(request: HttpRequest, deps: ApiDeps): Promise<ApiResult> {
   try {
-    if (request.body.length > MAX_BODY_BYTES) {
-      throw new HeraldError('payload_too_large', `body is ${request.body.length} bytes; the limit is ${MAX_BODY_BYTES}`);
-    }
     const path = request.path.length > 1 ? request.path.replace(/\/+$/, '') : request.path;
+    const limit = bodyLimit(path);
+    if (request.body.length > limit) {
+      throw new HeraldError('payload_too_large', `body is ${request.body.length} bytes; the limit for ${path.slice(0, 100)} is ${limit}`);
+    }
     const methods = ROUTES[path];
     if (!methods) {
       // The token-authorized management routes (device refresh/unregister, history); admin routes
@@ -196,6 +218,13 @@ export async function handleApiRequest(request: HttpRequest, deps: ApiDeps): Pro
     }
     return await route(request, deps);
   } catch (error) {
+    if (isHeraldError(error) && AUTH_FAILURES.has(error.code)) {
+      const limited = await countAuthFailure(deps.store, failureKeys(request), deps.now?.()).then(
+        () => undefined,
+        (limit: unknown) => (isHeraldError(limit) ? limit : undefined), // the count itself failing must not hide the 401
+      );
+      if (limited) return { response: errorResponse(limited), error: limited };
+    }
     const typed = isHeraldError(error)
       ? error
       : new HeraldError('service_unavailable', 'Herald could not complete the request; retry later', { 'retry-after': '5' }, error);

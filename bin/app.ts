@@ -4,8 +4,9 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { HeraldStack } from '../lib/herald-stack';
 
 /**
- * `npx cdk deploy` entry. Push credentials and the alarm address come from context:
+ * `npx cdk deploy` entry. Push credentials, the alarm address and a custom domain come from context:
  *   -c herald:apnsSecretName=herald/apns -c herald:fcmSecretName=herald/fcm -c herald:alarmEmail=ops@example.com
+ *   -c herald:domainName=push.example.com -c herald:certificateArn=arn:aws:acm:<region>:<account>:certificate/<id>
  */
 const app = new App();
 const context = (key: string): string | undefined => {
@@ -21,5 +22,7 @@ new HeraldStack(app, 'Herald', {
   fcmSecretName: context('fcmSecretName'),
   pushSecretRevision: context('pushSecretRevision'),
   alarmEmail: context('alarmEmail'),
+  domainName: context('domainName'),
+  certificateArn: context('certificateArn'),
 });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -1,17 +1,30 @@
 import { Command, CommanderError } from 'commander';
 import { registerBucketCommands } from './commands/bucket';
+import { registerDeviceCommands } from './commands/device';
+import { registerHistoryCommands } from './commands/history';
 import { registerLocalCommand } from './commands/local';
+import { registerMagicCodeCommands } from './commands/magic-code';
+import { CliError } from './commands/output';
 import { registerRenderCommand } from './commands/render';
 import { registerSecretCommands } from './commands/secret';
-import { CliError } from './commands/output';
+import { registerSendCommand } from './commands/send';
+import { registerTokenCommands } from './commands/token';
 
 export function buildProgram(): Command {
   const program = new Command('herald')
-    .description('Herald: self-hosted push notifications for identity-provider webhooks')
+    .description(
+      'Herald: self-hosted push notifications for identity-provider webhooks.\n' +
+        'Commands that manage Herald use the deployed stack (--stack, default Herald; signed with your AWS credentials), or a local Herald with --local.',
+    )
     .showHelpAfterError()
     .exitOverride();
   registerBucketCommands(program);
+  registerTokenCommands(program);
+  registerMagicCodeCommands(program);
   registerSecretCommands(program);
+  registerDeviceCommands(program);
+  registerSendCommand(program);
+  registerHistoryCommands(program);
   registerRenderCommand(program);
   registerLocalCommand(program);
   return program;

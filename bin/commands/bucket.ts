@@ -1,57 +1,143 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import { isHeraldError } from '../../lambdas/core/errors';
-import { findParser } from '../../lambdas/core/parsers/registry';
-import { createBucket } from '../../lambdas/core/store/buckets';
-import { createStore } from '../../lambdas/core/store/table';
-import { CliError, print } from './output';
-import { stackOutputs } from './stack';
+import type { z } from 'zod';
+import type { bucketSchema, createdBucketResponse } from '../../lambdas/core/admin/contract';
+import { adminPath, authentikWebhookUrl, connect, targetOptions, type TargetOptions } from './client';
+import { CliError, print, printTable, type OutputOptions } from './output';
 
-interface BucketCreateOptions {
+export type BucketView = z.infer<typeof bucketSchema>;
+
+interface CreateOptions extends TargetOptions, OutputOptions {
   readonly name: string;
   readonly displayName?: string;
+  readonly icon?: string;
   readonly routine?: string;
-  readonly table?: string;
-  readonly stack: string;
-  readonly region?: string;
-  readonly json?: boolean;
+}
+
+interface UpdateOptions extends TargetOptions, OutputOptions {
+  readonly displayName?: string;
+  readonly icon?: string;
+  readonly routine?: string;
+  readonly clearDisplayName?: boolean;
+  readonly clearIcon?: boolean;
+  readonly clearRoutine?: boolean;
+}
+
+interface DeleteOptions extends TargetOptions, OutputOptions {
+  readonly yes?: boolean;
+}
+
+/** `--routine zitadel,keycloak` as a list ("" clears it). */
+export function sourceList(value: string): string[] {
+  return value.split(',').map((source) => source.trim()).filter(Boolean);
+}
+
+function bucketLines(bucket: BucketView): [string, string | undefined][] {
+  return [
+    ['Bucket', bucket.name],
+    ['ID', bucket.id],
+    ['Display name', bucket.displayName],
+    ['Icon', bucket.icon],
+    ['Routine events of', bucket.routineSources?.length ? bucket.routineSources.join(', ') : undefined],
+    ['Created', bucket.createdAt],
+    ['Updated', bucket.updatedAt],
+  ];
 }
 
 export function registerBucketCommands(program: Command): void {
   const bucket = program.command('bucket').description('manage buckets: the destinations notifications are sent to');
-  bucket
-    .command('create')
-    .description('create a bucket; prints its token and magic code once')
-    .requiredOption('--name <name>', 'bucket name (a-z, 0-9, "_", "-"); usable as ?bucketId=')
-    .option('--display-name <text>', 'name shown in apps')
-    .option('--routine <sources>', 'comma-separated sources whose routine events (sign-outs, token refreshes) are pushed too')
-    .option('--table <name>', 'DynamoDB table (default: from the stack outputs)')
-    .option('--stack <name>', 'the deployed CloudFormation stack', 'Herald')
-    .option('--region <region>', 'AWS region (default: the SDK chain)')
-    .option('--json', 'print JSON for scripts')
-    .action(async (options: BucketCreateOptions) => {
-      const outputs = options.table ? {} : await stackOutputs(options);
-      const tableName = options.table ?? outputs.TableName;
-      if (!tableName) throw new CliError(`stack "${options.stack}" has no TableName output; pass --table`);
-      const store = createStore(tableName, new DynamoDBClient(options.region ? { region: options.region } : {}));
-      try {
-        const routineSources = options.routine?.split(',').map((source) => findParser(source.trim()).name);
-        const created = await createBucket(store, { name: options.name, displayName: options.displayName, routineSources });
-        const apiUrl = outputs.ApiUrl;
-        const webhookUrl = apiUrl ? `${apiUrl}/transform?parser=ZENTIK_AUTHENTIK&magicCode=${created.magicCode}` : undefined;
-        print(
-          options,
-          { bucket: created.bucket, token: created.token, magicCode: created.magicCode, ...(webhookUrl ? { authentikWebhookUrl: webhookUrl } : {}) },
-          [
-            ['Bucket', `${created.bucket.name} (${created.bucket.id})`],
-            ['Token (shown once)', created.token],
-            ['Magic code (shown once)', created.magicCode],
-            ['authentik webhook URL', webhookUrl],
-          ],
-        );
-      } catch (error) {
-        if (isHeraldError(error)) throw new CliError(error.message);
-        throw error;
-      }
+
+  targetOptions(
+    bucket
+      .command('create')
+      .description('create a bucket; prints its token and magic code once')
+      .requiredOption('--name <name>', 'bucket name (a-z, 0-9, "_", "-"); usable as ?bucketId=')
+      .option('--display-name <text>', 'name shown in apps')
+      .option('--icon <icon>', 'icon URL or SF Symbol name shown in apps')
+      .option('--routine <sources>', 'comma-separated sources whose routine events (sign-outs, token refreshes) are pushed too'),
+  ).action(async (options: CreateOptions) => {
+    const herald = await connect(options);
+    const created = await herald.admin<z.infer<typeof createdBucketResponse>>('POST', adminPath('buckets'), {
+      body: { name: options.name, displayName: options.displayName, icon: options.icon, routineSources: options.routine === undefined ? undefined : sourceList(options.routine) },
     });
+    const webhookUrl = authentikWebhookUrl(herald, created.magicCode);
+    print(options, { bucket: created.bucket, token: created.token, magicCode: created.magicCode, authentikWebhookUrl: webhookUrl }, [
+      ['Bucket', `${created.bucket.name} (${created.bucket.id})`],
+      ['Token (shown once)', created.token],
+      ['Magic code (shown once)', created.magicCode],
+      ['authentik webhook URL', webhookUrl],
+    ]);
+  });
+
+  targetOptions(bucket.command('list').description('list buckets')).action(async (options: TargetOptions & OutputOptions) => {
+    const { buckets } = await (await connect(options)).admin<{ buckets: BucketView[] }>('GET', adminPath('buckets'));
+    printTable(options, { buckets }, buckets, [
+      ['NAME', (item) => item.name],
+      ['ID', (item) => item.id],
+      ['DISPLAY NAME', (item) => item.displayName],
+      ['ROUTINE EVENTS OF', (item) => item.routineSources?.join(',')],
+      ['CREATED', (item) => item.createdAt],
+    ], 'No buckets yet: create one with "herald bucket create --name <name>".');
+  });
+
+  targetOptions(bucket.command('get').description("show a bucket's settings").argument('<bucket>', 'bucket id or name')).action(
+    async (ref: string, options: TargetOptions & OutputOptions) => {
+      const found = await (await connect(options)).admin<{ bucket: BucketView }>('GET', adminPath('buckets', ref));
+      print(options, found, bucketLines(found.bucket));
+    },
+  );
+
+  targetOptions(
+    bucket
+      .command('update')
+      .description("change a bucket's settings")
+      .argument('<bucket>', 'bucket id or name')
+      .option('--display-name <text>', 'name shown in apps')
+      .option('--clear-display-name', 'remove the display name')
+      .option('--icon <icon>', 'icon URL or SF Symbol name shown in apps')
+      .option('--clear-icon', 'remove the icon')
+      .option('--routine <sources>', 'comma-separated sources whose routine events are pushed too (replaces the list)')
+      .option('--clear-routine', 'push no routine events'),
+  ).action(async (ref: string, options: UpdateOptions) => {
+    for (const [value, clear, name] of [[options.displayName, options.clearDisplayName, 'display-name'], [options.icon, options.clearIcon, 'icon'], [options.routine, options.clearRoutine, 'routine']] as const) {
+      if (value !== undefined && clear) throw new CliError(`give --${name} or --clear-${name}, not both`);
+    }
+    const body = {
+      ...(options.displayName !== undefined ? { displayName: options.displayName } : options.clearDisplayName ? { displayName: null } : {}),
+      ...(options.icon !== undefined ? { icon: options.icon } : options.clearIcon ? { icon: null } : {}),
+      ...(options.routine !== undefined ? { routineSources: sourceList(options.routine) } : options.clearRoutine ? { routineSources: [] } : {}),
+    };
+    if (Object.keys(body).length === 0) throw new CliError('nothing to update: give --display-name, --icon, --routine or a --clear-… option');
+    const updated = await (await connect(options)).admin<{ bucket: BucketView }>('PATCH', adminPath('buckets', ref), { body });
+    print(options, updated, bucketLines(updated.bucket));
+  });
+
+  targetOptions(
+    bucket
+      .command('delete')
+      .description('delete a bucket with its devices (and their push endpoints), tokens, magic codes, secrets and history')
+      .argument('<bucket>', 'bucket id or name')
+      .option('--yes', 'do not ask; required when stdin is not a terminal'),
+  ).action(async (ref: string, options: DeleteOptions) => {
+    if (!options.yes && !process.stdin.isTTY) throw new CliError(`refusing to delete bucket "${ref}" without --yes (stdin is not a terminal to confirm on)`);
+    const herald = await connect(options);
+    const { bucket: found } = await herald.admin<{ bucket: BucketView }>('GET', adminPath('buckets', ref));
+    if (!options.yes) await confirmByName(found);
+    await herald.admin('DELETE', adminPath('buckets', found.id));
+    print(options, { deleted: { id: found.id, name: found.name } }, [['Deleted bucket', `${found.name} (${found.id})`]]);
+  });
+}
+
+/** Asks, on the terminal, to type the bucket's name: deleting is not undone. */
+async function confirmByName(bucket: BucketView): Promise<void> {
+  // The prompt goes to stderr, so stdout stays the command's output (JSON with --json).
+  const terminal = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const typed = await terminal.question(
+      `This deletes bucket "${bucket.name}" (${bucket.id}) with its devices, tokens, magic codes, secrets and history. It cannot be undone.\nType the bucket's name to delete it: `,
+    );
+    if (typed.trim() !== bucket.name) throw new CliError('the name did not match: nothing was deleted');
+  } finally {
+    terminal.close();
+  }
 }

@@ -22,7 +22,7 @@ export function registerLocalCommand(program: Command): void {
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port must be a port number (given "${options.port ?? process.env.PORT}")`);
       const started = Date.now();
       // Loaded here so other commands do not pay for the stand-ins.
-      const { startLocalHerald, PortInUseError } = await import('../../lambdas/local/server');
+      const { startLocalHerald, PortInUseError, describeAdminApi } = await import('../../lambdas/local/server');
       let herald: Awaited<ReturnType<typeof startLocalHerald>>;
       try {
         herald = await startLocalHerald({
@@ -50,6 +50,7 @@ export function registerLocalCommand(program: Command): void {
         '',
         `  Try it:         ${curl}`,
         `  authentik URL:  ${url}/transform?parser=ZENTIK_AUTHENTIK&magicCode=${demo.magicCode}`,
+        `  Admin API:      ${describeAdminApi(url)}; try: npx herald bucket list --local ${url}`,
         '',
         options.memory ? '  Data: in memory only.' : `  Data: ${path.resolve(options.data)}`,
         '  Ctrl-C stops accepting requests, delivers what is queued, then exits.',

@@ -1,9 +1,8 @@
 import { mapWithConcurrency } from './concurrency';
-import { platformKeyOf } from './devices';
 import type { Notification } from './notification';
 import { PushError, type PushGateway } from './push/gateway';
 import { buildPublishInput } from './push/publish-request';
-import { disableDevice, listDevices, type Device } from './store/devices';
+import { disableDevice, listDevices, platformKeyOf, type Device } from './store/devices';
 import { addToHistory } from './store/history';
 import { claimDelivery, recordOutcome, releaseClaim, type DeliveryOutcome } from './store/outcomes';
 import type { Store } from './store/table';

@@ -4,7 +4,9 @@ import { HeraldError } from './errors';
 import { describeIssues, missingFieldIsRequired } from './notification';
 import type { PlatformApplications, PushGateway } from './push/gateway';
 import type { PlatformKey } from './push/types';
-import { deleteDevice, findDeviceByToken, getDevice, putDevice, type Device } from './store/devices';
+import { deleteDevice, findDeviceByToken, getDevice, platformKeyOf, putDevice, type Device } from './store/devices';
+
+export { platformKeyOf };
 import type { Store } from './store/table';
 
 export const deviceRegistrationSchema = z
@@ -37,10 +39,6 @@ export interface RegisteredDevice {
   readonly warning?: string;
 }
 
-export function platformKeyOf(device: Pick<Device, 'platform' | 'environment'>): PlatformKey {
-  if (device.platform === 'android') return 'GCM';
-  return device.environment === 'sandbox' ? 'APNS_SANDBOX' : 'APNS';
-}
 
 /** The id is derived from the token, so registering the same token again finds the same device. */
 export function deviceIdFor(registration: Pick<DeviceRegistration, 'platform' | 'environment' | 'token'>): string {

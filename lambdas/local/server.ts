@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { USER_SUPPLIED_SECRET } from '../core/auth/secrets';
 import { registerDevice } from '../core/devices';
@@ -11,11 +12,10 @@ import { addCredential, createBucket, findBucket, findCredential, type Bucket } 
 import { listDevices } from '../core/store/devices';
 import { createStore, type Store } from '../core/store/table';
 import { FileVault } from '../core/sources/vault';
-import { removeSourceSecret, setSourceSecret } from '../core/sources/source-secrets';
-import { findParser } from '../core/parsers/registry';
-import { isHeraldError } from '../core/errors';
+import type { AdminEvent } from '../admin';
 import { Inbox, type DeviceInfo } from './inbox';
 import { toApiGatewayEvent } from './http-event';
+import { LOCAL_CREDENTIALS, LOCAL_IAM_AUTHORIZER, verifyLocalSignature } from './sigv4';
 import { lambdaContext } from './lambda-context';
 import { LOCAL_PLATFORM_APPLICATIONS, LocalPushGateway } from './local-push';
 import { SqsEventSource, type SqsHandler } from './sqs-event-source';
@@ -42,6 +42,8 @@ export interface LocalHeraldOptions {
   readonly queueName?: string;
   /** Wraps the delivery handler, for fault-injection tests. */
   readonly wrapDeliveryHandler?: (handler: SqsHandler) => SqsHandler;
+  /** Wraps the admin handler, for tests that watch what reaches it. */
+  readonly wrapAdminHandler?: (handler: AdminHandler) => AdminHandler;
 }
 
 export interface DemoBucket {
@@ -65,6 +67,16 @@ export interface LocalHerald {
   stop(): Promise<void>;
 }
 
+export { LOCAL_CREDENTIALS };
+
+/** The start banner's admin API line: where it is, and the credentials to sign with. */
+export function describeAdminApi(url: string): string {
+  return `${url}/admin (SigV4 with access key "${LOCAL_CREDENTIALS.accessKeyId}", secret "${LOCAL_CREDENTIALS.secretAccessKey}", region us-east-1, service execute-api)`;
+}
+
+/** The admin Lambda's handler as local mode invokes it. */
+export type AdminHandler = (event: AdminEvent, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+
 export class PortInUseError extends Error {
   constructor(readonly host: string, readonly port: number) {
     super(`port ${port} on ${host} is already in use: stop the other process or choose another port with PORT=<port>`);
@@ -80,9 +92,13 @@ const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 /** Named routes of the HTTP API (the rest reaches `$default`), to fill `routeKey` as API Gateway does. */
 const ROUTE_KEYS = new Set([
   'POST /transform', 'POST /api/v1/messages/transform', 'POST /message', 'GET /message',
-  'POST /api/v1/messages', 'GET /api/v1/messages', 'POST /devices', 'GET /health',
+  'POST /api/v1/messages', 'GET /api/v1/messages', 'POST /devices', 'GET /health', 'GET /openapi.json',
   'POST /webhooks/{source}', 'GET /webhooks/{source}',
 ]);
+
+/** The admin API's one route, as in the stack (lib/admin.ts): IAM-authorized, to the admin Lambda. */
+const ADMIN_ROUTE_KEY = 'ANY /admin/{proxy+}';
+const ADMIN_PATH = /^\/admin\/(.+)$/;
 
 /**
  * Runs the whole pipeline on this machine: the real ingest and delivery handlers, dynalite as
@@ -126,12 +142,16 @@ export async function startLocalHerald(options: LocalHeraldOptions = {}): Promis
     // Loaded after the environment is set, as Lambda loads them into a configured runtime.
     const { createIngestHandler } = await import('../ingest');
     const { createDeliveryHandler } = await import('../delivery');
+    const { createAdminHandler } = await import('../admin');
     const store = createStore(tableName, dynamodb);
     const push = new LocalPushGateway();
     // Sources' signing keys: Secrets Manager's stand-in is a file in the data directory.
     const vault = new FileVault(dataDir ? path.join(dataDir, 'source-keys.json') : undefined);
     const ingest = createIngestHandler({ gateway: push, platformApplications: LOCAL_PLATFORM_APPLICATIONS, vault });
-    const delivery: SqsHandler = createDeliveryHandler({ gateway: push });
+    const adminHandler: AdminHandler = createAdminHandler({ gateway: push, platformApplications: LOCAL_PLATFORM_APPLICATIONS, vault });
+    const admin = options.wrapAdminHandler ? options.wrapAdminHandler(adminHandler) : adminHandler;
+    // A claim left by a killed attempt is taken over once SQS could have redelivered the message.
+    const delivery: SqsHandler = createDeliveryHandler({ gateway: push, claimTimeoutMs: (options.visibilityTimeoutSeconds ?? 2) * 1000 });
     const inbox = new Inbox(dataDir ? path.join(dataDir, 'inbox.jsonl') : undefined);
     const devices = new DeviceDirectory(store);
     push.onPush((recorded) => {
@@ -184,38 +204,47 @@ export async function startLocalHerald(options: LocalHeraldOptions = {}): Promis
         });
         return;
       }
-      if (pathname === '/local/source-secrets' && (request.method === 'PUT' || request.method === 'DELETE')) {
-        await sourceSecrets(request, response);
-        return;
-      }
       const body = await readBody(request);
       if (body === undefined) {
         response.writeHead(413, { 'content-type': 'application/json' });
         response.end(JSON.stringify({ error: 'payload_too_large', message: `body is over ${MAX_REQUEST_BYTES} bytes` }));
         return;
       }
-      const result = await ingest(toApiGatewayEvent(request, body, ROUTE_KEYS), lambdaContext('herald-ingest', 10_000));
+      const adminPath = ADMIN_PATH.exec(pathname);
+      const result = adminPath
+        ? await adminRequest(request, body, adminPath[1]!)
+        : await ingest(toApiGatewayEvent(request, body, ROUTE_KEYS), lambdaContext('herald-ingest', 10_000));
       response.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
       response.end(result.body ?? '');
     };
 
-    /** `herald secret set|remove --local`: only from this machine, since it bypasses bucket tokens. */
-    const sourceSecrets = async (request: IncomingMessage, response: ServerResponse) => {
-      const reply = (status: number, body: unknown) => response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-      const remote = request.socket.remoteAddress ?? '';
-      if (!['127.0.0.1', '::1', '::ffff:127.0.0.1'].includes(remote)) return reply(403, { error: 'forbidden', message: 'source secrets are set from this machine only' });
-      try {
-        const { bucket: ref, source, secret } = JSON.parse((await readBody(request))?.toString('utf8') ?? '{}') as Record<string, string>;
-        const bucket = await findBucket(store, ref ?? '');
-        if (!bucket) return reply(404, { error: 'not_found', message: `no bucket "${ref}"` });
-        const deps = { store, vault };
-        if (request.method === 'PUT') await setSourceSecret(deps, bucket.id, findParser(source ?? ''), secret ?? '');
-        else await removeSourceSecret(deps, bucket.id, findParser(source ?? '').name);
-        return reply(200, { ok: true });
-      } catch (error) {
-        if (isHeraldError(error)) return reply(error.status, error.toJSON());
-        throw error;
+    /**
+     * `ANY /admin/{proxy+}`: verified as API Gateway's IAM authorizer would (SigV4 with local
+     * mode's credentials) before the admin handler runs; a request that fails never reaches it.
+     */
+    const adminRequest = async (request: IncomingMessage, body: Buffer, proxy: string) => {
+      const event = toApiGatewayEvent(request, body, ROUTE_KEYS);
+      // The path and query exactly as received: the client signed those, not a normalized URL.
+      const [rawPath = '/', rawQuery = ''] = (request.url ?? '/').split(/\?(.*)/s);
+      const verdict = await verifyLocalSignature({
+        method: event.requestContext.http.method,
+        path: rawPath,
+        rawQuery,
+        headers: event.headers as Record<string, string>,
+        body,
+      });
+      if (!verdict.valid) {
+        return { statusCode: 403, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: 'forbidden', message: verdict.reason }) };
       }
+      return admin(
+        {
+          ...event,
+          routeKey: ADMIN_ROUTE_KEY,
+          pathParameters: { proxy },
+          requestContext: { ...event.requestContext, routeKey: ADMIN_ROUTE_KEY, authorizer: LOCAL_IAM_AUTHORIZER },
+        },
+        lambdaContext('herald-admin', 10_000),
+      );
     };
 
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${(server.address() as AddressInfo).port}`;

@@ -25,10 +25,13 @@ const CDK_BUNDLING: BuildOptions = {
   logLevel: 'warning',
 };
 
-/** The SDK clients each function uses: its floor loads these and nothing else. */
+/**
+ * The SDK clients each function uses: its floor loads these and nothing else. Delivery uses SQS
+ * too since large buckets continue in messages on the queue (lambdas/delivery/index.ts).
+ */
 const FLOOR_CLIENTS: Record<string, string[]> = {
   ingest: ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb', '@aws-sdk/client-sqs', '@aws-sdk/client-sns', '@aws-sdk/client-secrets-manager'],
-  delivery: ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb', '@aws-sdk/client-sns'],
+  delivery: ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb', '@aws-sdk/client-sns', '@aws-sdk/client-sqs'],
 };
 
 export interface Bundle {
@@ -40,12 +43,16 @@ export interface Bundle {
   readonly sdkPackages: string[];
   /** Bytes in the output by package (or by folder for Herald's own code), largest first. */
   readonly composition: [string, number][];
+  /** Herald's modules that import zod, which is most of each bundle. */
+  readonly zodImporters: string[];
 }
 
 export interface ColdStartMeasurement {
   readonly bundles: Record<string, Bundle>;
   /** Median module-load time by bundle name, ms. */
   readonly loadMs: Record<string, number>;
+  /** The middle half of the samples (25th to 75th percentile), ms: how noisy the run was. */
+  readonly loadSpreadMs: Record<string, [number, number]>;
   readonly runs: number;
 }
 
@@ -71,7 +78,15 @@ async function bundle(outDir: string, name: string, entry: { file: string } | { 
     gzipBytes: gzipSync(code).length,
     sdkPackages: [...new Set(output.imports.filter((i) => i.external && i.path.startsWith('@aws-sdk/')).map((i) => i.path))].sort(),
     composition: [...byPackage].sort((a, b) => b[1] - a[1]),
+    zodImporters: Object.entries((result.metafile as Metafile).inputs)
+      .filter(([input, info]) => input.startsWith('lambdas/') && info.imports.some((i) => /node_modules\/zod\//.test(i.path)))
+      .map(([input]) => input),
   };
+}
+
+function quantile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.round(q * (sorted.length - 1)))]!;
 }
 
 /** Milliseconds to `require()` the file in a fresh Node process, as the Lambda runtime loads a handler. */
@@ -102,19 +117,20 @@ function loadTime(file: string): number {
  * clients, then times `require()` of each in fresh processes, interleaved so drift hits all alike.
  * A bundle of zod alone shows how much of the load is the schema library.
  */
-export async function benchColdStart(runs = 15): Promise<ColdStartMeasurement> {
+export async function benchColdStart(runs = 21): Promise<ColdStartMeasurement> {
   const outDir = mkdtempSync(path.join(tmpdir(), 'herald-bench-'));
   try {
-    const bundles: Bundle[] = [
-      await bundle(outDir, 'ingest', { file: 'lambdas/ingest/index.ts' }),
-      await bundle(outDir, 'delivery', { file: 'lambdas/delivery/index.ts' }),
-      ...(await Promise.all(
-        Object.entries(FLOOR_CLIENTS).map(([name, clients]) =>
-          bundle(outDir, `floor-${name}`, { contents: clients.map((client, i) => `export * as sdk${i} from '${client}';`).join('\n') }),
-        ),
-      )),
-      await bundle(outDir, 'zod-only', { contents: "export { z } from 'zod';" }),
-    ];
+    const sdkOnly = (clients: readonly string[]) => ({ contents: clients.map((client, i) => `export * as sdk${i} from '${client}';`).join('\n') });
+    const handlers = [await bundle(outDir, 'ingest', { file: 'lambdas/ingest/index.ts' }), await bundle(outDir, 'delivery', { file: 'lambdas/delivery/index.ts' })];
+    const bundles: Bundle[] = [...handlers];
+    for (const [name, clients] of Object.entries(FLOOR_CLIENTS)) bundles.push(await bundle(outDir, `floor-${name}`, sdkOnly(clients)));
+    // Where a handler requires more SDK clients than it uses, time those too: the extra is Herald's.
+    for (const handler of handlers) {
+      if (handler.sdkPackages.join() !== [...FLOOR_CLIENTS[handler.name]!].sort().join()) {
+        bundles.push(await bundle(outDir, `sdk-of-${handler.name}`, sdkOnly(handler.sdkPackages)));
+      }
+    }
+    bundles.push(await bundle(outDir, 'zod-only', { contents: "export { z } from 'zod';" }));
     const samples = new Map<string, number[]>(bundles.map((b) => [b.name, []]));
     for (let run = 0; run < runs; run += 1) {
       // Rotate the order each run: no bundle always goes first after a pause.
@@ -126,6 +142,7 @@ export async function benchColdStart(runs = 15): Promise<ColdStartMeasurement> {
     return {
       bundles: Object.fromEntries(bundles.map((b) => [b.name, b])),
       loadMs: Object.fromEntries([...samples].map(([name, values]) => [name, median(values)])),
+      loadSpreadMs: Object.fromEntries([...samples].map(([name, values]) => [name, [quantile(values, 0.25), quantile(values, 0.75)]])),
       runs,
     };
   } finally {
@@ -156,7 +173,7 @@ export function bundleDetails(measured: ColdStartMeasurement): string[][] {
     b.name,
     `${b.bytes.toLocaleString('en-US')} B (${kb(b.bytes)})`,
     `${b.gzipBytes.toLocaleString('en-US')} B (${kb(b.gzipBytes)})`,
-    `${measured.loadMs[b.name]!.toFixed(1)} ms`,
+    `${measured.loadMs[b.name]!.toFixed(1)} ms (${measured.loadSpreadMs[b.name]!.map((v) => v.toFixed(0)).join('–')})`,
     b.sdkPackages.map((p) => p.replace('@aws-sdk/', '')).join(', ') || '—',
     b.composition
       .slice(0, 3)
@@ -166,4 +183,24 @@ export function bundleDetails(measured: ColdStartMeasurement): string[][] {
   ]);
 }
 
-export const BUNDLE_DETAIL_HEADER = ['bundle', 'size', 'gzip', 'load (median)', 'SDK packages required', 'largest parts'];
+export const BUNDLE_DETAIL_HEADER = ['bundle', 'size', 'gzip', 'load: median (middle half)', 'SDK packages required', 'largest parts'];
+
+/** What the load-time gap to the floor is made of, as far as the extra bundles tell. */
+export function coldStartNotes(measured: ColdStartMeasurement): string[] {
+  const ms = (name: string) => measured.loadMs[name]!;
+  return (['ingest', 'delivery'] as const).map((name) => {
+    const gap = ms(name) - ms(`floor-${name}`);
+    const extraSdk = measured.loadMs[`sdk-of-${name}`];
+    const sdkPart =
+      extraSdk === undefined
+        ? ''
+        : `; it also requires ${measured.bundles[`sdk-of-${name}`]!.sdkPackages.filter((p) => !FLOOR_CLIENTS[name]!.includes(p)).join(', ')}, which it never uses` +
+          (extraSdk > ms(`floor-${name}`) ? `: ${(extraSdk - ms(`floor-${name}`)).toFixed(1)} ms of the gap` : ' (its load time is within the noise of this run)');
+    const bundle = measured.bundles[name]!;
+    const zodKb = (bundle.composition.find(([p]) => p === 'zod')?.[1] ?? 0) / 1024;
+    return (
+      `cold start ${name}: ${gap.toFixed(1)} ms over its floor; zod alone loads in ${ms('zod-only').toFixed(1)} ms and is ${zodKb.toFixed(0)} KB of the bundle ` +
+      `(imported by ${bundle.zodImporters.join(', ') || 'nothing'})${sdkPart}.`
+    );
+  });
+}

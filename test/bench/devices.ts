@@ -96,14 +96,23 @@ export class LatencyGateway implements PushGateway {
   }
 }
 
-/** The notification queue with SQS's round trip injected (0: answers at once, queues nothing). */
+/**
+ * The notification queue with SQS's round trip injected (0: answers at once). Keeps the last jobs
+ * it was given, so delivery can be measured on exactly what ingest queued.
+ */
 export class LatencyQueue implements NotificationQueue {
   enqueued = 0;
+  readonly recent: DeliveryJob[] = [];
 
-  constructor(readonly latencyMs = 0) {}
+  constructor(
+    readonly latencyMs = 0,
+    private readonly keep = 250,
+  ) {}
 
   async enqueue(jobs: readonly DeliveryJob[]): Promise<void> {
     if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
     this.enqueued += jobs.length;
+    this.recent.push(...jobs);
+    if (this.recent.length > this.keep) this.recent.splice(0, this.recent.length - this.keep);
   }
 }

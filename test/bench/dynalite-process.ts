@@ -60,11 +60,11 @@ export function countingDynamoClient(endpoint: string): { client: DynamoDBClient
   const counts = new DynamoCounts();
   client.middlewareStack.add(
     (next, context) => async (args) => {
-      const input = args.input as { ReturnConsumedCapacity?: string; ConsistentRead?: boolean };
+      const input = args.input as DynamoInput;
       input.ReturnConsumedCapacity = 'TOTAL';
       const result = await next(args);
       const output = result.output as { ConsumedCapacity?: { CapacityUnits?: number } };
-      counts.add(context.commandName ?? 'unknown', output.ConsumedCapacity?.CapacityUnits ?? 0, input.ConsistentRead === true);
+      counts.add(context.commandName ?? 'unknown', input, output.ConsumedCapacity?.CapacityUnits ?? 0);
       return result;
     },
     { step: 'initialize', name: 'benchCountCapacity', priority: 'low' },
@@ -72,32 +72,56 @@ export function countingDynamoClient(endpoint: string): { client: DynamoDBClient
   return { client, counts };
 }
 
+/** At this step the DocumentClient has not marshalled yet: values may be plain or `{ S }`. */
+type AttributeValue = string | { S?: string };
+interface DynamoInput {
+  ReturnConsumedCapacity?: string;
+  ConsistentRead?: boolean;
+  Key?: Record<string, AttributeValue>;
+  Item?: Record<string, AttributeValue>;
+  ExpressionAttributeValues?: Record<string, AttributeValue>;
+}
+
+const text = (value?: AttributeValue) => (typeof value === 'string' ? value : value?.S);
+
+/** `GetItem TOKEN/META`: the call and the kind of item it touches (the key prefixes of table.ts). */
+function describeCall(command: string, input: DynamoInput): string {
+  const prefix = (value?: string) => value?.split('#')[0] ?? '?';
+  const values = input.ExpressionAttributeValues ?? {};
+  const pk = text(input.Key?.pk) ?? text(input.Item?.pk) ?? text(values[':pk']);
+  const sk =
+    text(input.Key?.sk) ??
+    text(input.Item?.sk) ??
+    Object.entries(values)
+      .filter(([name]) => name !== ':pk')
+      .map(([, value]) => text(value))
+      .find((value) => value?.endsWith('#'));
+  return `${command.replace(/(Item)?Command$/, '')} ${prefix(pk)}/${prefix(sk)}`;
+}
+
 const READS = new Set(['GetItemCommand', 'QueryCommand', 'BatchGetItemCommand', 'ScanCommand']);
 
-/** Calls and capacity units per command, since the last `reset()`. */
+/** Calls and capacity units, by call and item kind, since the last `reset()`. */
 export class DynamoCounts {
-  calls: Record<string, number> = {};
-  /** Read units priced as the issue's floor prices them: one per started 4 KB, strongly consistent or not. */
+  /** Per call kind: how many, and the units they consumed. */
+  calls: Record<string, { calls: number; units: number }> = {};
   readUnits = 0;
-  /** One per started 1 KB written, as reported by the stand-in (conditional failures included). */
   writeUnits = 0;
-  readCalls = 0;
-  writeCalls = 0;
 
-  add(command: string, capacityUnits: number, consistentRead: boolean): void {
-    this.calls[command] = (this.calls[command] ?? 0) + 1;
-    if (READS.has(command)) {
-      this.readCalls += 1;
-      // An eventually consistent read is billed half a unit per 4 KB; the floor counts whole units.
-      this.readUnits += Math.max(1, consistentRead ? capacityUnits : capacityUnits * 2);
-    } else {
-      this.writeCalls += 1;
-      this.writeUnits += Math.max(1, capacityUnits);
-    }
+  add(command: string, input: DynamoInput, capacityUnits: number): void {
+    const isRead = READS.has(command);
+    // Reads are priced as the issue's floor prices them, a whole unit per started 4 KB (an
+    // eventually consistent read is billed half of that); a write, one unit per started 1 KB.
+    const units = Math.max(1, isRead && input.ConsistentRead !== true ? capacityUnits * 2 : capacityUnits);
+    const call = (this.calls[describeCall(command, input)] ??= { calls: 0, units: 0 });
+    call.calls += 1;
+    call.units += units;
+    if (isRead) this.readUnits += units;
+    else this.writeUnits += units;
   }
 
   reset(): void {
     this.calls = {};
-    this.readUnits = this.writeUnits = this.readCalls = this.writeCalls = 0;
+    this.readUnits = this.writeUnits = 0;
   }
 }

@@ -4,14 +4,12 @@ import { stampNotification, validateNotification } from '../../lambdas/core/noti
 import { createBucket } from '../../lambdas/core/store/buckets';
 import { createStore, type Store } from '../../lambdas/core/store/table';
 import { ensureTable } from '../../lambdas/local/stand-ins';
+import { DELIVERY_MEMORY_MB, MB_PER_VCPU } from './cost';
 import { LatencyGateway, seedDevices } from './devices';
 import { startDynaliteProcess } from './dynalite-process';
 import type { BenchRow } from './report';
 
 export const FANOUT_GOAL = 1.3;
-/** Lambda gives a function one vCPU at 1,769 MB, and CPU in proportion below that. */
-export const MB_PER_VCPU = 1769;
-const DELIVERY_MEMORY_MB = 512;
 
 export interface FanoutCase {
   readonly devices: number;
@@ -20,14 +18,17 @@ export interface FanoutCase {
 
 export interface FanoutMeasurement extends FanoutCase {
   readonly latencyMs: number;
+  /** The median of this many runs. */
+  readonly runs: number;
   readonly wallMs: number;
   readonly floorMs: number;
   /** CPU of this process (delivery code, SDK, fake SNS) per device. */
   readonly cpuMsPerDevice: number;
   /** The fake SNS publish's real mean latency (timers overshoot). */
   readonly publishMs: number;
-  /** Mean round trip of the per-device conditional outcome PutItem. */
-  readonly outcomePutMs: number;
+  /** Mean round trip of the per-device PutItems (the claim before the publish, the outcome after). */
+  readonly putMs: number;
+  readonly putsPerDevice: number;
   /** Time spent in Queries (outcomes, then each page of devices), which run one after another. */
   readonly queryMs: number;
   readonly queries: number;
@@ -79,34 +80,47 @@ export async function benchFanout(cases: readonly FanoutCase[], latencyMs = 20):
     // A small warm-up, so the first case does not pay for JIT and connection set-up.
     await deliverNotification({ store, gateway, concurrency: 16 }, notificationFor(buckets.get(Math.min(...buckets.keys()))!));
     for (const fanout of cases) {
-      const timed = timedStore(store);
-      gateway.reset();
-      const cpuStart = process.cpuUsage();
-      const started = performance.now();
-      const report = await deliverNotification({ store: timed.store, gateway, concurrency: fanout.concurrency }, notificationFor(buckets.get(fanout.devices)!));
-      const wallMs = performance.now() - started;
-      const cpu = process.cpuUsage(cpuStart);
-      if (report.outcomes.length !== fanout.devices) throw new Error(`delivered to ${report.outcomes.length} of ${fanout.devices} devices`);
-      const put = timed.totals.get('PutCommand') ?? { calls: 1, ms: 0 };
-      const query = timed.totals.get('QueryCommand') ?? { calls: 0, ms: 0 };
-      const measurement: FanoutMeasurement = {
-        ...fanout,
-        latencyMs,
-        wallMs,
-        floorMs: Math.ceil(fanout.devices / fanout.concurrency) * latencyMs,
-        cpuMsPerDevice: (cpu.user + cpu.system) / 1000 / fanout.devices,
-        publishMs: gateway.totalPublishMs / gateway.publishes,
-        outcomePutMs: put.ms / put.calls,
-        queryMs: query.ms,
-        queries: query.calls,
-      };
-      results.push(measurement);
-      process.stderr.write(`  fan-out ${fanout.devices} devices, C=${fanout.concurrency}: ${(wallMs / 1000).toFixed(2)} s (floor ${(measurement.floorMs / 1000).toFixed(2)} s)\n`);
+      // Small fan-outs take well under a second: the median of a few runs steadies them.
+      const runs: FanoutMeasurement[] = [];
+      for (let run = 0; run < (fanout.devices <= 1000 ? 5 : 1); run += 1) {
+        runs.push(await measureFanout(store, gateway, buckets.get(fanout.devices)!, fanout, latencyMs));
+      }
+      const measurement = runs.sort((a, b) => a.wallMs - b.wallMs)[Math.floor(runs.length / 2)]!;
+      results.push({ ...measurement, runs: runs.length });
+      process.stderr.write(
+        `  fan-out ${fanout.devices} devices, C=${fanout.concurrency}: ${(measurement.wallMs / 1000).toFixed(2)} s (floor ${(measurement.floorMs / 1000).toFixed(2)} s${runs.length > 1 ? `, median of ${runs.length}` : ''})\n`,
+      );
     }
     return results;
   } finally {
     await dynalite.stop();
   }
+}
+
+async function measureFanout(store: Store, gateway: LatencyGateway, bucketId: string, fanout: FanoutCase, latencyMs: number): Promise<FanoutMeasurement> {
+  const timed = timedStore(store);
+  gateway.reset();
+  const cpuStart = process.cpuUsage();
+  const started = performance.now();
+  const report = await deliverNotification({ store: timed.store, gateway, concurrency: fanout.concurrency }, notificationFor(bucketId));
+  const wallMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuStart);
+  if (report.outcomes.length !== fanout.devices) throw new Error(`delivered to ${report.outcomes.length} of ${fanout.devices} devices`);
+  const put = timed.totals.get('PutCommand') ?? { calls: 1, ms: 0 };
+  const query = timed.totals.get('QueryCommand') ?? { calls: 0, ms: 0 };
+  return {
+    ...fanout,
+    latencyMs,
+    runs: 1,
+    wallMs,
+    floorMs: Math.ceil(fanout.devices / fanout.concurrency) * latencyMs,
+    cpuMsPerDevice: (cpu.user + cpu.system) / 1000 / fanout.devices,
+    publishMs: gateway.totalPublishMs / gateway.publishes,
+    putMs: put.ms / put.calls,
+    putsPerDevice: put.calls / fanout.devices,
+    queryMs: query.ms,
+    queries: query.calls,
+  };
 }
 
 function notificationFor(bucketId: string) {
@@ -115,41 +129,46 @@ function notificationFor(bucketId: string) {
 
 export function fanoutRows(measurements: readonly FanoutMeasurement[], defaultConcurrency = 16): BenchRow[] {
   return measurements.map((m) => ({
-    name: `fan-out: ${m.devices.toLocaleString('en-US')} devices, C = ${m.concurrency}${m.concurrency === defaultConcurrency ? ' (default)' : ''}, L = ${m.latencyMs} ms`,
+    name: `fan-out: ${m.devices.toLocaleString('en-US')} devices, C = ${m.concurrency}${m.concurrency === defaultConcurrency ? ' (default)' : ''}, L = ${m.latencyMs} ms${m.runs > 1 ? ` (median of ${m.runs})` : ''}`,
     value: m.wallMs,
     unit: 'ms',
     floor: m.floorMs,
-    floorName: '⌈N/C⌉·L',
-    goal: `≤ ${FANOUT_GOAL}×`,
-    met: m.wallMs / m.floorMs <= FANOUT_GOAL,
+    floorName: '⌈N/C⌉·L; one invocation, pages of 1,000 in turn',
+    // The goal is for Herald's concurrency; other values are shown for comparison.
+    goal: m.concurrency === defaultConcurrency ? `≤ ${FANOUT_GOAL}×` : '— (comparison)',
+    met: m.concurrency === defaultConcurrency ? m.wallMs / m.floorMs <= FANOUT_GOAL : undefined,
   }));
 }
 
 /**
  * Where each fan-out's time goes, and what a 512 MB delivery Lambda would need: CPU there runs at
- * 512/1769 of a vCPU, so a fan-out takes at least its CPU time × 1769/512.
+ * 512/1769 of a vCPU, so a fan-out takes at least its CPU time × 1769/512, counting the real SNS
+ * client's CPU per publish (measured separately: the fake gateway here has none).
  */
-export function fanoutDetails(measurements: readonly FanoutMeasurement[]): string[][] {
+export function fanoutDetails(measurements: readonly FanoutMeasurement[], snsPublishCpuMs: number): string[][] {
   const slowdown = MB_PER_VCPU / DELIVERY_MEMORY_MB;
-  return measurements.map((m) => [
-    `${m.devices.toLocaleString('en-US')} × C ${m.concurrency}`,
-    `${(m.wallMs / m.floorMs).toFixed(2)}×`,
-    `${m.publishMs.toFixed(1)} ms`,
-    `${m.outcomePutMs.toFixed(1)} ms`,
-    `${m.queries} in ${(m.queryMs / 1000).toFixed(2)} s`,
-    `${(m.cpuMsPerDevice * 1000).toFixed(0)} µs`,
-    `${((m.cpuMsPerDevice * m.devices * slowdown) / 1000).toFixed(1)} s`,
-    `${(Math.max(m.wallMs, m.cpuMsPerDevice * m.devices * slowdown) / m.floorMs).toFixed(2)}×`,
-  ]);
+  return measurements.map((m) => {
+    const lambdaCpuMs = (m.cpuMsPerDevice + snsPublishCpuMs) * m.devices * slowdown;
+    return [
+      `${m.devices.toLocaleString('en-US')} × C ${m.concurrency}`,
+      `${(m.wallMs / m.floorMs).toFixed(2)}×`,
+      `${m.publishMs.toFixed(1)} ms`,
+      `${m.putsPerDevice.toFixed(0)} × ${m.putMs.toFixed(1)} ms`,
+      `${m.queries} in ${(m.queryMs / 1000).toFixed(2)} s`,
+      `${(m.cpuMsPerDevice * 1000).toFixed(0)} µs + ${(snsPublishCpuMs * 1000).toFixed(0)} µs`,
+      `${(lambdaCpuMs / 1000).toFixed(1)} s`,
+      `${(Math.max(m.wallMs, lambdaCpuMs) / m.floorMs).toFixed(2)}×`,
+    ];
+  });
 }
 
 export const FANOUT_DETAIL_HEADER = [
   'fan-out',
   'ratio',
-  'SNS publish (fake, mean)',
-  'outcome PutItem (mean)',
-  'Queries (serial)',
-  'CPU per device',
-  `CPU at ${DELIVERY_MEMORY_MB} MB`,
-  `Lambda ${DELIVERY_MEMORY_MB} MB estimate ÷ floor`,
+  'fake SNS publish (mean)',
+  'PutItems per device × mean round trip',
+  'Queries (one after another)',
+  'CPU per device (+ SNS client, measured apart)',
+  `that CPU at ${DELIVERY_MEMORY_MB} MB`,
+  `${DELIVERY_MEMORY_MB} MB Lambda lower bound ÷ floor`,
 ];

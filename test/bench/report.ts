@@ -1,4 +1,4 @@
-/** One benchmark figure with the floor measured in the same run. */
+/** One benchmark figure with the floor measured (or computed) in the same run. */
 export interface BenchRow {
   readonly name: string;
   readonly value: number;
@@ -6,7 +6,8 @@ export interface BenchRow {
   readonly floor: number;
   readonly floorName: string;
   readonly goal: string;
-  readonly met: boolean;
+  /** Absent for a figure shown for information, with no goal of its own. */
+  readonly met?: boolean;
   /** For rates: the ratio is floor / value, so lower is still better. */
   readonly higherIsBetter?: boolean;
 }
@@ -22,12 +23,30 @@ export function ratio(row: BenchRow): number {
   return row.higherIsBetter ? row.floor / row.value : row.value / row.floor;
 }
 
+function formatNumber(n: number, unit: string): string {
+  if (unit === '$') return `$${n.toFixed(n >= 10 ? 2 : 3)}`;
+  if (n >= 100) return Math.round(n).toLocaleString('en-US');
+  return n.toFixed(n >= 10 ? 1 : 2);
+}
+
+function withUnit(n: number, unit: string): string {
+  return unit === '$' ? formatNumber(n, unit) : `${formatNumber(n, unit)} ${unit}`;
+}
+
 export function formatTable(rows: readonly BenchRow[]): string {
-  const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(2));
-  const lines = [
-    '| figure | Herald | floor | ratio | goal | met |',
-    '|---|---|---|---|---|---|',
-    ...rows.map((row) => `| ${row.name} | ${fmt(row.value)} ${row.unit} | ${fmt(row.floor)} ${row.unit} (${row.floorName}) | ${ratio(row).toFixed(2)}× | ${row.goal} | ${row.met ? 'yes' : '**no**'} |`),
-  ];
-  return lines.join('\n');
+  return formatMarkdownTable(
+    ['figure', 'Herald', 'floor', 'ratio', 'goal', 'met'],
+    rows.map((row) => [
+      row.name,
+      withUnit(row.value, row.unit),
+      `${withUnit(row.floor, row.unit)} (${row.floorName})`,
+      `${ratio(row).toFixed(2)}×`,
+      row.goal,
+      row.met === undefined ? '—' : row.met ? 'yes' : '**no**',
+    ]),
+  );
+}
+
+export function formatMarkdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
 }

@@ -255,11 +255,18 @@ describe('handleApiRequest, bad input', () => {
       message: /^deliveryType: /,
     },
     {
-      name: 'body over 256 KB',
-      request: () => httpRequest({ body: Buffer.alloc(256 * 1024 + 1, 'a'), headers: { ...bearer(bucketA), 'content-type': 'application/json' } }),
+      name: 'webhook body over 256 KB',
+      request: () => httpRequest({ path: '/transform', query: { parser: 'authentik', token: bucketA.token }, body: Buffer.alloc(256 * 1024 + 1, 'a'), headers: { 'content-type': 'application/json' } }),
       status: 413,
       error: 'payload_too_large',
-      message: `body is ${256 * 1024 + 1} bytes; the limit is ${256 * 1024}`,
+      message: `body is ${256 * 1024 + 1} bytes; the limit for /transform is ${256 * 1024}`,
+    },
+    {
+      name: 'message body over 64 KB',
+      request: () => httpRequest({ body: Buffer.alloc(64 * 1024 + 1, 'a'), headers: { ...bearer(bucketA), 'content-type': 'application/json' } }),
+      status: 413,
+      error: 'payload_too_large',
+      message: `body is ${64 * 1024 + 1} bytes; the limit for /message is ${64 * 1024}`,
     },
     {
       name: 'multipart body',

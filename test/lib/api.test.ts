@@ -1,7 +1,9 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Api, type ApiProps } from '../../lib/api';
@@ -11,6 +13,7 @@ const STAGE = 'AWS::ApiGatewayV2::Stage';
 const TABLE_ARN = 'arn:aws:dynamodb:us-east-1:123456789012:table/herald';
 const QUEUE_ARN = 'arn:aws:sqs:us-east-1:123456789012:herald-queue';
 const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/herald-queue';
+const CERTIFICATE_ARN = 'arn:aws:acm:us-east-1:123456789012:certificate/abc';
 
 /** A stack whose NodejsFunctions are not bundled: these tests are about the template (test/lib/herald-stack.test.ts bundles). */
 function setUp() {
@@ -49,6 +52,7 @@ describe('Api', () => {
       'GET /api/v1/messages',
       'POST /devices',
       'GET /health',
+      'GET /openapi.json',
       'POST /webhooks/{source}',
       'GET /webhooks/{source}',
       '$default',
@@ -193,6 +197,63 @@ describe('Api', () => {
     const [apiId] = Object.keys(template.findResources('AWS::ApiGatewayV2::Api'));
 
     expect(stack.resolve(api.url)).toEqual({ 'Fn::GetAtt': [apiId, 'ApiEndpoint'] });
+  });
+
+  describe('custom domain', () => {
+    function synthWithDomain(domainName = 'push.example.com') {
+      const { stack: domainStack, table, queue } = setUp();
+      const certificate = acm.Certificate.fromCertificateArn(domainStack, 'Certificate', CERTIFICATE_ARN);
+      const domainApi = new Api(domainStack, 'Api', { table, queue, domain: { domainName, certificate } });
+      return { stack: domainStack, api: domainApi, template: Template.fromStack(domainStack) };
+    }
+
+    test('none by default: url is the execute-api endpoint and there is no domain target', () => {
+      template.resourceCountIs('AWS::ApiGatewayV2::DomainName', 0);
+      template.resourceCountIs('AWS::ApiGatewayV2::ApiMapping', 0);
+      expect(api.domainTarget).toBeUndefined();
+    });
+
+    test('a regional domain name with TLS 1.2 and the imported certificate', () => {
+      const { template: withDomain } = synthWithDomain();
+
+      withDomain.resourceCountIs('AWS::ApiGatewayV2::DomainName', 1);
+      withDomain.hasResourceProperties('AWS::ApiGatewayV2::DomainName', {
+        DomainName: 'push.example.com',
+        DomainNameConfigurations: [{ CertificateArn: CERTIFICATE_ARN, EndpointType: 'REGIONAL', SecurityPolicy: 'TLS_1_2' }],
+      });
+    });
+
+    test('maps the API\'s $default stage at the root of the domain', () => {
+      const { template: withDomain, stack: domainStack, api: domainApi } = synthWithDomain();
+      const [apiId] = Object.keys(withDomain.findResources('AWS::ApiGatewayV2::Api'));
+
+      withDomain.resourceCountIs('AWS::ApiGatewayV2::ApiMapping', 1);
+      withDomain.hasResourceProperties('AWS::ApiGatewayV2::ApiMapping', {
+        ApiId: { Ref: apiId },
+        DomainName: { Ref: domainStack.getLogicalId(domainApi.domainName!.node.defaultChild as apigwv2.CfnDomainName) },
+        Stage: '$default',
+        ApiMappingKey: Match.absent(),
+      });
+      // Created after the stage it names.
+      expect(Object.values(withDomain.findResources('AWS::ApiGatewayV2::ApiMapping'))[0]!.DependsOn).toEqual([
+        domainStack.getLogicalId(domainApi.stage.node.defaultChild as apigwv2.CfnStage),
+      ]);
+    });
+
+    test('url is the custom domain\'s, and domainTarget its regional host name', () => {
+      const { stack: domainStack, api: domainApi } = synthWithDomain();
+      const domainId = domainStack.getLogicalId(domainApi.domainName!.node.defaultChild as apigwv2.CfnDomainName);
+
+      expect(domainApi.url).toBe('https://push.example.com');
+      expect(domainStack.resolve(domainApi.domainTarget)).toEqual({ 'Fn::GetAtt': [domainId, 'RegionalDomainName'] });
+    });
+
+    test.each(['https://push.example.com', 'push.example.com/herald', '*.example.com', 'Push.Example.com', 'localhost', ''])(
+      'refuses the domain name %j, naming it',
+      (domainName) => {
+        expect(() => synthWithDomain(domainName)).toThrow(`domainName must be a lower-case host name such as push.example.com, without scheme, path or wildcard (given "${domainName}")`);
+      },
+    );
   });
 
   test.each([

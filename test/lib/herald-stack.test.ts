@@ -14,6 +14,8 @@ const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(fs.readFileSync(pat
 /** As in bin/app.ts. */
 const DESCRIPTION = 'Herald: self-hosted push notifications for identity-provider webhooks';
 const WITH_SECRETS = { apnsSecretName: 'herald/apns', fcmSecretName: 'herald/fcm', alarmEmail: 'ops@example.com' } as const;
+const CERTIFICATE_ARN = 'arn:aws:acm:us-east-1:123456789012:certificate/abc';
+const WITH_DOMAIN = { domainName: 'push.example.com', certificateArn: CERTIFICATE_ARN } as const;
 
 /**
  * The stack as bin/app.ts builds it (stack id `Herald`), optionally checked by cdk-nag as bin/app.ts does.
@@ -67,6 +69,21 @@ function actionsOnEveryResource(template: Template): string[] {
     .flatMap((statement) => [statement.Action].flat());
 }
 
+/** The logical id of the function whose description matches. */
+function functionId(template: Template, description: string): string {
+  const [id] = Object.keys(template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp(description) } }));
+  return id!;
+}
+
+/** The statements of the policies attached to the role of the function whose description matches. */
+function statementsOfFunction(template: Template, description: string): Statement[] {
+  const fn = template.findResources('AWS::Lambda::Function')[functionId(template, description)]!;
+  const roleId = fn.Properties.Role['Fn::GetAtt'][0];
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((policy) => (policy.Properties.Roles as { Ref: string }[]).some((role) => role.Ref === roleId))
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+}
+
 describe('HeraldStack', () => {
   describe('default: no push secret, no alarm e-mail', () => {
     let template: Template;
@@ -86,10 +103,11 @@ describe('HeraldStack', () => {
       }
     });
 
-    test('has exactly two functions, ingest and delivery, and no custom resource', () => {
-      template.resourceCountIs('AWS::Lambda::Function', 2);
+    test('has exactly three functions, ingest, delivery and admin, and no custom resource', () => {
+      template.resourceCountIs('AWS::Lambda::Function', 3);
       template.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('^Herald ingest') });
       template.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('^Herald delivery') });
+      template.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('^Herald admin') });
       template.resourceCountIs('Custom::SnsPlatformApplication', 0);
       template.resourceCountIs('AWS::CloudFormation::CustomResource', 0);
     });
@@ -100,7 +118,7 @@ describe('HeraldStack', () => {
       template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
       template.resourceCountIs('AWS::SNS::Topic', 1);
       template.resourceCountIs('AWS::SNS::Subscription', 0);
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 9);
       template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     });
 
@@ -139,6 +157,54 @@ describe('HeraldStack', () => {
       template.hasOutput('TableName', { Value: { Ref: Match.stringLikeRegexp('^StoreTable') } });
     });
 
+    test('routes /admin/… to the admin function with AWS IAM authorization; no other route is under /admin', () => {
+      const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((route) => route.Properties);
+      const adminRoutes = routes.filter((route) => / \/admin/.test(route.RouteKey));
+      const [adminIntegrationId] = Object.entries(template.findResources('AWS::ApiGatewayV2::Integration'))
+        .filter(([, integration]) => integration.Properties.IntegrationUri['Fn::GetAtt'][0] === functionId(template, '^Herald admin'))
+        .map(([id]) => id);
+
+      expect(adminRoutes).toEqual([
+        expect.objectContaining({
+          RouteKey: 'ANY /admin/{proxy+}',
+          AuthorizationType: 'AWS_IAM',
+          Target: { 'Fn::Join': ['', ['integrations/', { Ref: adminIntegrationId }]] },
+        }),
+      ]);
+    });
+
+    test('every route without IAM, $default included, reaches the ingest function', () => {
+      const ingestIntegrations = Object.entries(template.findResources('AWS::ApiGatewayV2::Integration'))
+        .filter(([, integration]) => integration.Properties.IntegrationUri['Fn::GetAtt'][0] === functionId(template, '^Herald ingest'))
+        .map(([id]) => ({ 'Fn::Join': ['', ['integrations/', { Ref: id }]] }));
+      const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((route) => route.Properties);
+
+      for (const route of routes.filter((candidate) => candidate.AuthorizationType !== 'AWS_IAM')) {
+        expect(ingestIntegrations).toContainEqual(route.Target);
+      }
+      expect(routes.find((route) => route.RouteKey === '$default')).toMatchObject({ AuthorizationType: 'NONE' });
+    });
+
+    test('the admin function may manage the table and sources\' secrets, and not send or publish', () => {
+      const statements = statementsOfFunction(template, '^Herald admin');
+      const actions = statements.flatMap((statement) => [statement.Action].flat());
+
+      expect(actions).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:BatchWriteItem', 'secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue']));
+      expect(actions.filter((action) => action.startsWith('sqs:Send') || action === 'sns:Publish')).toEqual([]);
+    });
+
+    test('the admin function has error and throttle alarms like the others', () => {
+      for (const name of ['Ingest', 'Delivery', 'Admin']) {
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmDescription: Match.stringLikeRegexp(`^The ${name} function failed`) });
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmDescription: Match.stringLikeRegexp(`^The ${name} function was throttled`) });
+      }
+    });
+
+    test('has no custom domain and no DomainTarget output', () => {
+      template.resourceCountIs('AWS::ApiGatewayV2::DomainName', 0);
+      expect(Object.keys(template.findOutputs('*'))).not.toContain('DomainTarget');
+    });
+
     test('grants no IAM permission on every resource (*), except X-Ray\'s, which has no resource-level permission', () => {
       const actions = actionsOnEveryResource(template);
 
@@ -160,8 +226,31 @@ describe('HeraldStack', () => {
       template.hasResourceProperties('Custom::SnsPlatformApplication', { Platform: 'GCM', SecretId: 'herald/fcm' });
     });
 
-    test('adds their two functions (onEvent and the provider framework) to ingest and delivery', () => {
-      template.resourceCountIs('AWS::Lambda::Function', 4);
+    test('adds their two functions (onEvent and the provider framework) to ingest, delivery and admin', () => {
+      template.resourceCountIs('AWS::Lambda::Function', 5);
+    });
+
+    test('lets the admin function delete device endpoints of the platform applications (device and bucket deletion)', () => {
+      const endpointStatements = statementsOfFunction(template, '^Herald admin').filter((statement) => [statement.Action].flat().includes('sns:DeleteEndpoint'));
+
+      expect(endpointStatements).toHaveLength(1);
+      const resources = JSON.stringify(endpointStatements[0]!.Resource);
+      for (const application of ['APNS/herald-apns/*', 'APNS_SANDBOX/herald-apns-sandbox/*', 'GCM/herald-fcm/*']) {
+        expect(resources).toContain(`:endpoint/${application}`);
+      }
+    });
+
+    test('tells the admin function the platform applications', () => {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Description: Match.stringLikeRegexp('^Herald admin'),
+        Environment: {
+          Variables: Match.objectLike({
+            HERALD_APNS_APP_ARN: Match.anyValue(),
+            HERALD_APNS_SANDBOX_APP_ARN: Match.anyValue(),
+            HERALD_FCM_APP_ARN: Match.anyValue(),
+          }),
+        },
+      });
     });
 
     test('subscribes the alarm e-mail', () => {
@@ -198,6 +287,51 @@ describe('HeraldStack', () => {
     });
   });
 
+  describe('with a custom domain', () => {
+    let template: Template;
+    let domainId: string;
+    beforeAll(() => {
+      template = Template.fromStack(build(WITH_DOMAIN, { bundle: false }).stack);
+      [domainId] = Object.keys(template.findResources('AWS::ApiGatewayV2::DomainName')) as [string];
+    });
+
+    test('creates the API Gateway domain name with the imported certificate, mapped to the API', () => {
+      template.resourceCountIs('AWS::ApiGatewayV2::DomainName', 1);
+      template.hasResourceProperties('AWS::ApiGatewayV2::DomainName', {
+        DomainName: 'push.example.com',
+        DomainNameConfigurations: [{ CertificateArn: CERTIFICATE_ARN, EndpointType: 'REGIONAL', SecurityPolicy: 'TLS_1_2' }],
+      });
+      template.resourceCountIs('AWS::ApiGatewayV2::ApiMapping', 1);
+      template.resourceCountIs('AWS::CertificateManager::Certificate', 0);
+    });
+
+    test('outputs the custom URLs and the host name to point the DNS record at', () => {
+      template.hasOutput('ApiUrl', { Value: 'https://push.example.com' });
+      template.hasOutput('AuthentikWebhookUrl', { Value: Match.stringLikeRegexp('^https://push\\.example\\.com/transform\\?parser=ZENTIK_AUTHENTIK&magicCode=') });
+      template.hasOutput('DomainTarget', {
+        Value: { 'Fn::GetAtt': [domainId, 'RegionalDomainName'] },
+        Description: Match.stringLikeRegexp('push\\.example\\.com'),
+      });
+    });
+  });
+
+  describe('refuses bad custom-domain props, naming the value', () => {
+    test.each<[string, Partial<HeraldStackProps>, string]>([
+      ['certificateArn without domainName', { certificateArn: CERTIFICATE_ARN }, `certificateArn is set (given "${CERTIFICATE_ARN}") but domainName is not`],
+      ['domainName without certificateArn', { domainName: 'push.example.com' }, 'domainName is set (given "push.example.com") but certificateArn is not'],
+      ['a certificateArn that is no ACM certificate ARN', { domainName: 'push.example.com', certificateArn: 'arn:aws:iam::123456789012:server-certificate/abc' }, 'must be an ACM certificate ARN, arn:aws:acm:<region>:<account>:certificate/<id> (given "arn:aws:iam::123456789012:server-certificate/abc")'],
+      ['a domainName with a scheme', { domainName: 'https://push.example.com', certificateArn: CERTIFICATE_ARN }, '(given "https://push.example.com")'],
+    ])('%s', (_what, props, message) => {
+      expect(() => build(props, { bundle: false })).toThrow(message);
+    });
+
+    test('a certificate in another region than the stack\'s', () => {
+      expect(() => build({ ...WITH_DOMAIN, env: { region: 'eu-west-1' } }, { bundle: false })).toThrow(
+        `certificateArn must be in the stack's region eu-west-1 for a regional API domain (given "${CERTIFICATE_ARN}")`,
+      );
+    });
+  });
+
   describe('cdk-nag AwsSolutions checks', () => {
     test('find nothing unacknowledged in the default stack', () => {
       const { app } = build({}, { nag: true, bundle: false });
@@ -208,6 +342,13 @@ describe('HeraldStack', () => {
 
     test('find nothing unacknowledged with push secrets and an alarm e-mail', () => {
       const { app } = build(WITH_SECRETS, { nag: true, bundle: false });
+
+      expect(() => app.synth()).not.toThrow();
+      expect(validationFindings(app)).toEqual({});
+    });
+
+    test('find nothing unacknowledged with a custom domain', () => {
+      const { app } = build(WITH_DOMAIN, { nag: true, bundle: false });
 
       expect(() => app.synth()).not.toThrow();
       expect(validationFindings(app)).toEqual({});

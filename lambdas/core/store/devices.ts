@@ -1,5 +1,5 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { ApnsEnvironment, DevicePlatform } from '../push/types';
+import type { ApnsEnvironment, DevicePlatform, PlatformKey } from '../push/types';
 import { isConditionalCheckFailed, type Store } from './table';
 
 /** A device of a bucket. The push token itself is never stored: SNS holds it in the endpoint. */
@@ -19,6 +19,12 @@ export interface Device {
   readonly disabledReason?: string;
   readonly createdAt: string;
   readonly updatedAt: string;
+}
+
+/** The SNS `MessageStructure: json` key a device is reached through. */
+export function platformKeyOf(device: Pick<Device, 'platform' | 'environment'>): PlatformKey {
+  if (device.platform === 'android') return 'GCM';
+  return device.environment === 'sandbox' ? 'APNS_SANDBOX' : 'APNS';
 }
 
 const deviceKey = (bucketId: string, deviceId: string) => ({ pk: `BUCKET#${bucketId}`, sk: `DEVICE#${deviceId}` });

@@ -4,7 +4,7 @@ import { AUTH_FAILURES, countAuthFailure, type FailureKeys } from './auth/abuse'
 import { authenticateWebhook } from './auth/authenticate-source';
 import { parseDeviceRegistration, publicDevice, registerDevice } from './devices';
 import { HeraldError, isHeraldError } from './errors';
-import { decodeFields, emptyResponse, errorResponse, jsonResponse, MAX_BODY_BYTES, type HttpRequest, type HttpResponse } from './http';
+import { decodeFields, decodePathSegment, emptyResponse, errorResponse, jsonResponse, MAX_BODY_BYTES, type HttpRequest, type HttpResponse } from './http';
 import { handleManagementRequest } from './admin/router';
 import { readNativeMessage } from './messages';
 import { asBucketRequest, ntfyMessage, readNtfyJson, readNtfyTopicPublish, type NtfyPublish } from './ntfy';
@@ -124,13 +124,13 @@ function patternRoute(request: HttpRequest, path: string): Route | undefined {
   const method = request.method.toUpperCase();
   const segments = path.split('/').slice(1);
   if (segments[0] === 'webhooks' && segments.length === 2 && segments[1]) {
-    const source = decodeURIComponent(segments[1]);
+    const source = decodePathSegment(segments[1]);
     return (req, deps) => webhook(req, deps, findParser(source));
   }
   if (path === '/' && (method === 'POST' || method === 'PUT')) {
     return (req, deps) => ntfyPublish(req, deps, readNtfyJson(req));
   }
-  const topic = segments[0] ? decodeURIComponent(segments[0]) : '';
+  const topic = segments[0] ? decodePathSegment(segments[0]) : '';
   if (!BUCKET_NAME.test(topic) || RESERVED_BUCKET_NAMES.has(topic)) return undefined;
   if (segments.length === 1 && (method === 'POST' || method === 'PUT')) {
     return (req, deps) => ntfyPublish(req, deps, readNtfyTopicPublish(req, topic));

@@ -92,3 +92,12 @@ export function bearerToken(headers: Readonly<Record<string, string>>): string |
   const match = /^bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '');
   return match?.[1];
 }
+
+/** A percent-decoded path segment; malformed escapes (`%E0%A4%A`) are a 404, not a crash. */
+export function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HeraldError('not_found', `no route for the malformed path segment "${segment.slice(0, 64)}"`);
+  }
+}

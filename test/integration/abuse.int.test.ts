@@ -75,3 +75,12 @@ describe('body limits per route', () => {
     expect(result.response.status).not.toBe(413);
   });
 });
+
+describe('malformed paths', () => {
+  test.each(['/webhooks/%E0%A4%A', '/%ZZ', '/devices/%E0%A4%A/token', '/admin/buckets/%'])('%s is a typed 4xx, never a 5xx', async (path) => {
+    const result = await handleApiRequest({ ...message(bucket.token, '192.0.2.9'), path, method: path.startsWith('/devices') ? 'PUT' : 'POST' }, deps);
+    expect(result.response.status).toBeGreaterThanOrEqual(400);
+    expect(result.response.status).toBeLessThan(500);
+    expect(Object.keys(JSON.parse(result.response.body)).sort()).toEqual(['error', 'message']);
+  });
+});

@@ -3,7 +3,7 @@ import { authenticate, requireScope } from '../auth/authenticate';
 import { generateAccessToken, generateMagicCode } from '../auth/secrets';
 import { publicDevice, refreshDevice, unregisterDevice } from '../devices';
 import { HeraldError } from '../errors';
-import { decodeFields, emptyResponse, jsonResponse, type HttpRequest, type HttpResponse } from '../http';
+import { decodeFields, decodePathSegment, emptyResponse, jsonResponse, type HttpRequest, type HttpResponse } from '../http';
 import { describeIssues } from '../notification';
 import { findParser } from '../parsers/registry';
 import type { PlatformApplications, PushGateway } from '../push/gateway';
@@ -193,7 +193,7 @@ export async function handleManagementRequest(request: HttpRequest, deps: Manage
     throw new HeraldError('method_not_allowed', `${path.slice(0, 200)} accepts ${allow}`, { allow });
   }
   const values = route.pattern.exec(path)!.slice(1);
-  const params = Object.fromEntries(route.names.map((name, index) => [name, decodeURIComponent(values[index]!)]));
+  const params = Object.fromEntries(route.names.map((name, index) => [name, decodePathSegment(values[index]!)]));
   let bucket: Bucket | undefined;
   const { authorization } = route.spec;
   if (authorization === 'iam') {

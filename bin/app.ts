@@ -24,5 +24,6 @@ new HeraldStack(app, 'Herald', {
   alarmEmail: context('alarmEmail'),
   domainName: context('domainName'),
   certificateArn: context('certificateArn'),
+  historyDays: context('historyDays') === undefined ? undefined : Number(context('historyDays')),
 });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -21,6 +21,11 @@ export interface DeliveryProps {
    * @default 16
    */
   readonly publishConcurrency?: number;
+  /**
+   * Days each notification and its per-device outcomes stay readable in history.
+   * @default 30
+   */
+  readonly historyDays?: number;
 }
 
 /**
@@ -37,6 +42,10 @@ export class Delivery extends Construct {
       throw new Error(`maxConcurrency must be between 2 and 1000 (given ${maxConcurrency})`);
     }
     const publishConcurrency = props.publishConcurrency ?? 16;
+    const historyDays = props.historyDays ?? 30;
+    if (!Number.isInteger(historyDays) || historyDays < 1 || historyDays > 3650) {
+      throw new Error(`historyDays must be a whole number of days between 1 and 3650 (given ${historyDays})`);
+    }
     if (publishConcurrency < 1 || publishConcurrency > 256) {
       throw new Error(`publishConcurrency must be between 1 and 256 (given ${publishConcurrency})`);
     }
@@ -52,6 +61,7 @@ export class Delivery extends Construct {
         DELIVERY_CONCURRENCY: String(publishConcurrency),
         // A device claimed by an attempt that outlived the function's timeout was never recorded.
         CLAIM_TIMEOUT_SECONDS: String(props.timeout.toSeconds() + 30),
+        HISTORY_RETENTION_DAYS: String(historyDays),
       },
     });
     props.table.grantReadWriteData(fn);

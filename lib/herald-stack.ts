@@ -37,6 +37,11 @@ export interface HeraldStackProps extends StackProps {
    */
   readonly alarmEmail?: string;
   /**
+   * Days notifications stay in their bucket's history with their per-device outcomes.
+   * @default 30
+   */
+  readonly historyDays?: number;
+  /**
    * A custom domain for the API (e.g. `push.example.com`), so the webhook URLs pasted into identity
    * providers survive a re-created stack. Requires `certificateArn`; after deploying, point a CNAME
    * or alias record at the `DomainTarget` output.
@@ -82,7 +87,7 @@ export class HeraldStack extends Stack {
     // Deleting a device or a bucket deletes the devices' SNS endpoints.
     push.grantEndpointManagement(this.admin.function);
 
-    const delivery = new Delivery(this, 'Delivery', { table: store.table, queue: queue.queue, timeout: deliveryTimeout });
+    const delivery = new Delivery(this, 'Delivery', { table: store.table, queue: queue.queue, timeout: deliveryTimeout, historyDays: props.historyDays });
     push.grantPublish(delivery.function);
 
     const monitoring = new Monitoring(this, 'Monitoring', {

@@ -144,3 +144,39 @@ describe('management API', () => {
     expect(bad.json.message).toMatch(/name|scopes/);
   });
 });
+
+describe('management API, renaming and deletion at the SNS boundary', () => {
+  test('a renamed bucket answers to its new name, and the old one is free again', async () => {
+    await admin('POST', '/admin/buckets', { name: 'mgmt-old-name' });
+    const renamed = await admin('PATCH', '/admin/buckets/mgmt-old-name', { name: 'mgmt-new-name', displayName: 'New' });
+    expect(renamed.json.bucket).toMatchObject({ name: 'mgmt-new-name', displayName: 'New' });
+    expect((await admin('GET', '/admin/buckets/mgmt-new-name')).status).toBe(200);
+    expect((await admin('GET', '/admin/buckets/mgmt-old-name')).status).toBe(404);
+    expect((await admin('POST', '/admin/buckets', { name: 'mgmt-old-name' })).status).toBe(201);
+    expect((await admin('PATCH', '/admin/buckets/mgmt-new-name', { name: 'mgmt-old-name' })).status).toBe(400);
+  });
+
+  test('deleting a bucket deletes each device endpoint with SNS DeleteEndpoint', async () => {
+    const { mockClient } = await import('aws-sdk-client-mock');
+    const { SNSClient, DeleteEndpointCommand, CreatePlatformEndpointCommand, GetEndpointAttributesCommand } = await import('@aws-sdk/client-sns');
+    const { SnsPushGateway } = await import('../../lambdas/core/push/sns-gateway');
+    const sns = mockClient(SNSClient);
+    try {
+      sns.on(CreatePlatformEndpointCommand).callsFake((input: { Token: string }) => ({ EndpointArn: `arn:aws:sns:us-east-1:123456789012:endpoint/GCM/herald-fcm/${input.Token.slice(-4)}` }));
+      sns.on(GetEndpointAttributesCommand).callsFake((input: { EndpointArn: string }) => ({ Attributes: { Enabled: 'true', Token: `fcm-token-sns-${input.EndpointArn.slice(-4)}` } }));
+      sns.on(DeleteEndpointCommand).resolves({});
+      const snsDeps = { ...deps, gateway: new SnsPushGateway(new SNSClient({ region: 'us-east-1' })) };
+      const { bucket } = await createBucket(harness.store, { name: 'mgmt-sns-delete' });
+      await registerDevice(snsDeps, bucket.id, { platform: 'android', token: 'fcm-token-sns-0001' });
+      await registerDevice(snsDeps, bucket.id, { platform: 'android', token: 'fcm-token-sns-0002' });
+      const request: HttpRequest = { method: 'DELETE', path: '/admin/buckets/mgmt-sns-delete', query: {}, headers: {}, body: Buffer.alloc(0) };
+      expect((await handleManagementRequest(request, snsDeps, true))!.status).toBe(204);
+      expect(sns.commandCalls(DeleteEndpointCommand).map((call) => call.args[0].input.EndpointArn).sort()).toEqual([
+        'arn:aws:sns:us-east-1:123456789012:endpoint/GCM/herald-fcm/0001',
+        'arn:aws:sns:us-east-1:123456789012:endpoint/GCM/herald-fcm/0002',
+      ]);
+    } finally {
+      sns.restore();
+    }
+  });
+});

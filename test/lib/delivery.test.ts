@@ -98,11 +98,21 @@ describe('Delivery', () => {
     });
   });
 
+  test('keeps history for the configured number of days (30 by default)', () => {
+    const { stack: custom, table, queue } = setUp();
+    new Delivery(custom, 'Delivery', { table, queue, timeout: Duration.seconds(60), historyDays: 7 });
+    Template.fromStack(custom).hasResourceProperties(FUNCTION, {
+      Environment: { Variables: Match.objectLike({ HISTORY_RETENTION_DAYS: '7' }) },
+    });
+  });
+
   test.each([
     ['maxConcurrency', { maxConcurrency: 1 }, /maxConcurrency .*\(given 1\)/],
     ['maxConcurrency', { maxConcurrency: 1001 }, /maxConcurrency .*\(given 1001\)/],
     ['publishConcurrency', { publishConcurrency: 0 }, /publishConcurrency .*\(given 0\)/],
     ['publishConcurrency', { publishConcurrency: 257 }, /publishConcurrency .*\(given 257\)/],
+    ['historyDays', { historyDays: 0 }, /historyDays .*\(given 0\)/],
+    ['historyDays', { historyDays: 1.5 }, /historyDays .*\(given 1.5\)/],
   ])('refuses a bad %s, naming the value: %j', (_name, props, message) => {
     const { stack: badStack, table, queue } = setUp();
 

@@ -29,6 +29,8 @@ export const createBucketRequest = z.strictObject({
 });
 
 export const updateBucketRequest = z.strictObject({
+  /** A new name: `?bucketId=<old name>` and ntfy topic URLs stop working, ids keep working. */
+  name: z.string().min(1).max(64).optional(),
   displayName: z.string().max(128).nullable().optional(),
   icon: z.string().max(2048).nullable().optional(),
   routineSources: z.array(sourceName).max(32).optional(),

@@ -9,7 +9,7 @@ import { findParser } from '../parsers/registry';
 import type { PlatformApplications, PushGateway } from '../push/gateway';
 import { removeSourceSecret, setSourceSecret } from '../sources/source-secrets';
 import type { SigningKeyVault } from '../sources/vault';
-import { createBucket, findBucket, listBuckets, updateBucket, type Bucket } from '../store/buckets';
+import { createBucket, findBucket, listBuckets, renameBucket, updateBucket, type Bucket } from '../store/buckets';
 import { addCredential, listCredentials, revokeCredential, type CredentialKind, type CredentialRecord } from '../store/credentials';
 import { disableDevice, getDevice, listDevices } from '../store/devices';
 import { getHistory, listHistory } from '../store/history';
@@ -84,9 +84,10 @@ const HANDLERS: Record<string, Handler> = {
     return { bucket };
   },
   async updateBucket({ deps, bucket, body }) {
-    const input = body as z.infer<typeof updateBucketRequest>;
-    const routineSources = input.routineSources?.map((source) => findParser(source).name);
-    return { bucket: await updateBucket(deps.store, bucket!.id, { ...input, routineSources }, deps.now?.()) };
+    const { name, ...settings } = body as z.infer<typeof updateBucketRequest>;
+    const routineSources = settings.routineSources?.map((source) => findParser(source).name);
+    const renamed = name === undefined ? bucket! : await renameBucket(deps.store, bucket!, name, deps.now?.());
+    return { bucket: await updateBucket(deps.store, renamed.id, { ...settings, routineSources }, deps.now?.()) };
   },
   async deleteBucket({ deps, bucket }) {
     await deleteBucket(deps, bucket!);

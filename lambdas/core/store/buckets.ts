@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { HeraldError } from '../errors';
 import { generateAccessToken, generateMagicCode } from '../auth/secrets';
 import { addCredential } from './credentials';
@@ -189,4 +189,37 @@ export async function updateBucket(store: Store, id: string, settings: BucketSet
 /** The name item's key, for deleting a bucket. */
 export function bucketItemKeys(bucket: Bucket): Record<string, string>[] {
   return [bucketKey(bucket.id), bucketNameKey(bucket.name)];
+}
+
+/**
+ * Renames a bucket: the new name is claimed first (conditional put, so it cannot collide), then
+ * the bucket takes it and the old name is released.
+ */
+export async function renameBucket(store: Store, bucket: Bucket, newName: string, now = new Date()): Promise<Bucket> {
+  const name = validateBucketName(newName);
+  if (name === bucket.name) return bucket;
+  try {
+    await store.doc.send(
+      new PutCommand({
+        TableName: store.tableName,
+        Item: { ...bucketNameKey(name), kind: 'bucketName', bucketId: bucket.id },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) throw new HeraldError('validation_failed', `name: a bucket named "${name}" already exists`);
+    throw error;
+  }
+  const { Attributes } = await store.doc.send(
+    new UpdateCommand({
+      TableName: store.tableName,
+      Key: bucketKey(bucket.id),
+      UpdateExpression: 'SET #name = :name, updatedAt = :now',
+      ExpressionAttributeNames: { '#name': 'name' },
+      ExpressionAttributeValues: { ':name': name, ':now': now.toISOString() },
+      ReturnValues: 'ALL_NEW',
+    }),
+  );
+  await store.doc.send(new DeleteCommand({ TableName: store.tableName, Key: bucketNameKey(bucket.name) }));
+  return toBucket(Attributes!);
 }

@@ -15,6 +15,7 @@ interface CreateOptions extends TargetOptions, OutputOptions {
 }
 
 interface UpdateOptions extends TargetOptions, OutputOptions {
+  readonly name?: string;
   readonly displayName?: string;
   readonly icon?: string;
   readonly routine?: string;
@@ -92,6 +93,7 @@ export function registerBucketCommands(program: Command): void {
       .command('update')
       .description("change a bucket's settings")
       .argument('<bucket>', 'bucket id or name')
+      .option('--name <name>', 'rename it (webhook URLs with the old name stop working; ids keep working)')
       .option('--display-name <text>', 'name shown in apps')
       .option('--clear-display-name', 'remove the display name')
       .option('--icon <icon>', 'icon URL or SF Symbol name shown in apps')
@@ -103,6 +105,7 @@ export function registerBucketCommands(program: Command): void {
       if (value !== undefined && clear) throw new CliError(`give --${name} or --clear-${name}, not both`);
     }
     const body = {
+      ...(options.name !== undefined ? { name: options.name } : {}),
       ...(options.displayName !== undefined ? { displayName: options.displayName } : options.clearDisplayName ? { displayName: null } : {}),
       ...(options.icon !== undefined ? { icon: options.icon } : options.clearIcon ? { icon: null } : {}),
       ...(options.routine !== undefined ? { routineSources: sourceList(options.routine) } : options.clearRoutine ? { routineSources: [] } : {}),

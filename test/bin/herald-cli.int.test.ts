@@ -191,6 +191,8 @@ describe('the herald CLI against a local Herald (the admin API, signed with SigV
       expect(cleared.bucket.routineSources ?? []).toEqual([]);
       const shown = await cliText(['bucket', 'get', name]);
       expect(shown.stdout).toMatch(/^Icon:\s+bell\.fill$/m);
+      const renamed = await cli<{ bucket: CreatedBucket['bucket'] }>(['bucket', 'update', name, '--name', `${name}-renamed`]);
+      expect(renamed.bucket).toMatchObject({ id: created.bucket.id, name: `${name}-renamed` });
     });
 
     test('update without a change says what to give', async () => {

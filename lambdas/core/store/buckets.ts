@@ -80,26 +80,29 @@ export async function createBucket(store: Store, options: CreateBucketOptions): 
     ...(options.routineSources?.length ? { routineSources: [...options.routineSources] } : {}),
     createdAt: now,
   };
-  try {
-    await store.doc.send(
-      new PutCommand({
-        TableName: store.tableName,
-        Item: { ...bucketNameKey(name), kind: 'bucketName', bucketId: bucket.id },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
-  } catch (error) {
-    if (isConditionalCheckFailed(error)) {
-      throw new HeraldError('validation_failed', `name: a bucket named "${name}" already exists`);
-    }
-    throw error;
-  }
+  await claimBucketName(store, name, bucket.id);
   await putNew(store, { ...bucketKey(bucket.id), kind: 'bucket', ...bucket });
   const token = options.token ?? generateAccessToken();
   const magicCode = options.magicCode ?? generateMagicCode();
   await addCredential(store, { bucketId: bucket.id, kind: 'token', secret: token, name: 'first token', now: options.now });
   await addCredential(store, { bucketId: bucket.id, kind: 'magicCode', secret: magicCode, now: options.now });
   return { bucket, token, magicCode };
+}
+
+/** Claims a name with a conditional put, so two buckets can never hold one name. */
+async function claimBucketName(store: Store, name: string, bucketId: string): Promise<void> {
+  try {
+    await store.doc.send(
+      new PutCommand({
+        TableName: store.tableName,
+        Item: { ...bucketNameKey(name), kind: 'bucketName', bucketId },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) throw new HeraldError('validation_failed', `name: a bucket named "${name}" already exists`);
+    throw error;
+  }
 }
 
 async function putNew(store: Store, item: Record<string, unknown>): Promise<void> {
@@ -198,18 +201,7 @@ export function bucketItemKeys(bucket: Bucket): Record<string, string>[] {
 export async function renameBucket(store: Store, bucket: Bucket, newName: string, now = new Date()): Promise<Bucket> {
   const name = validateBucketName(newName);
   if (name === bucket.name) return bucket;
-  try {
-    await store.doc.send(
-      new PutCommand({
-        TableName: store.tableName,
-        Item: { ...bucketNameKey(name), kind: 'bucketName', bucketId: bucket.id },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
-  } catch (error) {
-    if (isConditionalCheckFailed(error)) throw new HeraldError('validation_failed', `name: a bucket named "${name}" already exists`);
-    throw error;
-  }
+  await claimBucketName(store, name, bucket.id);
   const { Attributes } = await store.doc.send(
     new UpdateCommand({
       TableName: store.tableName,

@@ -1,6 +1,19 @@
-import { createHash } from 'node:crypto';
-import { HeraldError, isHeraldError } from '../errors';
-import { LIMITS, type DeliveryType, type NotificationInput } from '../notification';
+import { HeraldError } from '../errors';
+import type { DeliveryType, NotificationInput } from '../notification';
+import {
+  authorizationSecret,
+  bodyText,
+  describeError,
+  guardParse,
+  idDedupeKey,
+  isObject,
+  joinLines,
+  nonBlank,
+  notificationContent,
+  oneLine,
+  sha256,
+  trimmedText,
+} from './helpers';
 import type { ParsedNotification, ParseResult, Parser, WebhookRequest } from './types';
 
 /**
@@ -129,13 +142,7 @@ export const auth0Parser: Parser = {
   auth: {
     kind: 'header',
     // The sink's `httpAuthorization`, verbatim (`Bearer xyz`).
-    presentedSecret(request: WebhookRequest): string | undefined {
-      try {
-        return header(request, 'authorization') || undefined;
-      } catch {
-        return undefined;
-      }
-    },
+    presentedSecret: authorizationSecret,
   },
 
   detect(request: WebhookRequest): boolean {
@@ -158,13 +165,7 @@ export const auth0Parser: Parser = {
   },
 
   parse(request: WebhookRequest): ParseResult {
-    try {
-      return parseItems(readItems(request.body));
-    } catch (error) {
-      if (isHeraldError(error)) throw error;
-      // Unexpected input must still answer 400, never 500.
-      throw new HeraldError('invalid_body', `auth0: unreadable body (${describe(error)})`);
-    }
+    return guardParse('auth0', () => parseItems(readItems(request.body)));
   },
 };
 
@@ -188,7 +189,7 @@ function readItems(body: unknown): Auth0Item[] {
     if (line.length === 0) return;
     const parsed = tryJson(line);
     if (!parsed.ok) {
-      throw new HeraldError('invalid_body', `auth0: line ${index + 1} is not JSON (${describe(parsed.error)})`);
+      throw new HeraldError('invalid_body', `auth0: line ${index + 1} is not JSON (${describeError(parsed.error)})`);
     }
     items.push({ value: parsed.value, where: `line ${index + 1}` });
   });
@@ -240,13 +241,13 @@ function readEvent(type: string, data: Record<string, unknown>): Auth0Event {
   const error = isObject(details.error) ? details.error : {};
   return {
     type,
-    user: text(data.user_name) ?? text(details.username) ?? text(data.user_id) ?? UNKNOWN_USER,
-    description: text(data.description) ?? text(error.message),
-    clientName: text(data.client_name),
-    connection: text(data.connection),
-    ip: text(data.ip),
-    userAgent: text(data.user_agent),
-    hostname: text(data.hostname),
+    user: trimmedText(data.user_name) ?? trimmedText(details.username) ?? trimmedText(data.user_id) ?? UNKNOWN_USER,
+    description: trimmedText(data.description) ?? trimmedText(error.message),
+    clientName: trimmedText(data.client_name),
+    connection: trimmedText(data.connection),
+    ip: trimmedText(data.ip),
+    userAgent: trimmedText(data.user_agent),
+    hostname: trimmedText(data.hostname),
   };
 }
 
@@ -271,14 +272,12 @@ function buildNotification(event: Auth0Event, rule: EventRule | undefined): Noti
   if (event.ip) lines.push(`IP: ${event.ip}`);
   if (event.userAgent) lines.push(`User agent: ${event.userAgent}`);
   if (event.hostname) lines.push(`Host: ${event.hostname}`);
-  const body = lines.map(oneLine).filter((line) => line.length > 0).join('\n');
-  const tag = cap(oneLine(event.type), LIMITS.tag);
-  return {
-    title: cap(oneLine(title), LIMITS.title),
-    ...(body ? { body: cap(body, LIMITS.body) } : {}),
+  return notificationContent({
+    title,
+    body: joinLines(lines.map(oneLine)),
     deliveryType: rule?.deliveryType ?? 'NORMAL',
-    tags: ['auth0', ...(tag ? [tag] : [])],
-  };
+    tags: ['auth0', oneLine(event.type)],
+  });
 }
 
 /**
@@ -286,9 +285,9 @@ function buildNotification(event: Auth0Event, rule: EventRule | undefined): Noti
  * (fixed fields, so a hostile, deeply nested `details` cannot overflow the stack).
  */
 function dedupeKey(item: Record<string, unknown>, data: Record<string, unknown>): string {
-  const logId = text(item.log_id) ?? text(data.log_id);
-  if (logId) return `auth0:${PLAIN_LOG_ID.test(logId) ? logId : sha256(logId)}`;
-  const identity = [data.type, data.date, data.user_id, data.user_name, data.client_id, data.ip, data.description].map((value) => text(value) ?? null);
+  const logId = trimmedText(item.log_id) ?? trimmedText(data.log_id);
+  if (logId) return idDedupeKey('auth0', logId, PLAIN_LOG_ID);
+  const identity = [data.type, data.date, data.user_id, data.user_name, data.client_id, data.ip, data.description].map((value) => trimmedText(value) ?? null);
   return `auth0:${sha256(JSON.stringify(identity))}`;
 }
 
@@ -303,66 +302,10 @@ function isLogStreamItem(value: unknown): boolean {
   );
 }
 
-/** The body as text, BOM dropped; undefined when it is neither bytes nor text. */
-function bodyText(body: unknown): string | undefined {
-  if (!Buffer.isBuffer(body) && typeof body !== 'string') return undefined;
-  return (Buffer.isBuffer(body) ? body.toString('utf8') : body).replace(/^\uFEFF/, '');
-}
-
 function tryJson(text: string): { ok: true; value: unknown } | { ok: false; error: unknown } {
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch (error) {
     return { ok: false, error };
   }
-}
-
-/** A header by its lower-cased name, else by any spelling (HTTP API lower-cases them; others may not). */
-function header(request: WebhookRequest, name: string): string | undefined {
-  const headers = request?.headers;
-  if (!isObject(headers)) return undefined;
-  const exact = headers[name];
-  if (typeof exact === 'string') return exact;
-  for (const [key, value] of Object.entries(headers)) {
-    if (key.toLowerCase() === name && typeof value === 'string') return value;
-  }
-  return undefined;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function nonBlank(value: unknown): value is string {
-  return typeof value === 'string' && value.trim().length > 0;
-}
-
-/** A non-blank string or finite number, as one trimmed string; anything else undefined. */
-function text(value: unknown): string | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : undefined;
-  if (typeof value !== 'string') return undefined;
-  const trimmed = value.trim();
-  return trimmed.length > 0 ? trimmed : undefined;
-}
-
-/** Titles and body lines are one line each. */
-function oneLine(value: string): string {
-  return value.replace(/\s+/g, ' ').trim();
-}
-
-/** Truncates to `limit` UTF-16 units (zod's count) with "…", never splitting a surrogate pair. */
-function cap(value: string, limit: number): string {
-  if (value.length <= limit) return value;
-  let end = limit - 1;
-  const code = value.charCodeAt(end - 1);
-  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
-  return `${value.slice(0, end)}…`;
-}
-
-function sha256(value: string): string {
-  return createHash('sha256').update(value, 'utf8').digest('hex');
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message.slice(0, 200) : 'unknown error';
 }

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
-import { HeraldError, isHeraldError } from '../errors';
-import { LIMITS, type DeliveryType, type NotificationInput } from '../notification';
+import { HeraldError } from '../errors';
+import type { DeliveryType, NotificationInput } from '../notification';
+import { asString, capitalize, guardParse, idDedupeKey, isObject, joinLines, notificationContent, readJsonObject, sha256 } from './helpers';
 import { parsePythonLiteral } from './python-literal';
 import type { ParsedNotification, ParseResult, Parser, WebhookRequest } from './types';
 
@@ -73,13 +73,7 @@ export const authentikParser: Parser = {
   },
 
   parse(request: WebhookRequest): ParseResult {
-    try {
-      return { kind: 'notifications', notifications: [parsePayload(request.body)] };
-    } catch (error) {
-      if (isHeraldError(error)) throw error;
-      // Unexpected input must still answer 400, never 500 (e.g. a RangeError from hostile nesting).
-      throw new HeraldError('invalid_body', `authentik: unreadable body (${describe(error)})`);
-    }
+    return guardParse('authentik', () => ({ kind: 'notifications', notifications: [parsePayload(request.body)] }));
   },
 };
 
@@ -137,7 +131,7 @@ function fromMappingBody(payload: Record<string, unknown>): ParsedNotification {
   const built = buildNotification(event);
   if (built.kind === 'test') return { content: built.content };
   const eventId = asString(payload.event_uuid);
-  if (eventId) return { content: built.content, dedupeKey: `authentik:${PLAIN_EVENT_ID.test(eventId) ? eventId : sha256(eventId)}` };
+  if (eventId) return { content: built.content, dedupeKey: idDedupeKey('authentik', eventId, PLAIN_EVENT_ID) };
   // A mapping without the event id: what the event shares across recipients, with its timestamp.
   const identity = [text, event.severity ?? null, action ?? null, asString(payload.created) ?? null, eventUsername ?? null];
   return { content: built.content, dedupeKey: `authentik:${sha256(JSON.stringify(identity))}` };
@@ -152,7 +146,7 @@ function fromSlackBody(payload: Record<string, unknown>): ParsedNotification {
   const title = asString(attachment.title) ?? '';
   const fields = (Array.isArray(attachment.fields) ? attachment.fields : [])
     .filter(isObject)
-    .map((field) => ({ title: asString(field.title) ?? '', value: scalarText(field.value) ?? '' }));
+    .map((field) => ({ title: asString(field.title) ?? '', value: pythonText(field.value) ?? '' }));
   const eventUser = fields.find((field) => field.title === SLACK_EVENT_USER_FIELD)?.value;
   const severity = fields.find((field) => field.title === SLACK_SEVERITY_FIELD)?.value;
   // The title is the action when there is an event, else the notification text itself.
@@ -212,15 +206,15 @@ function buildNotification(event: AuthentikEvent): { kind: EventKind; content: N
 
   const severe = event.severity?.toLowerCase() === 'alert' || kind === 'login_failed';
   const deliveryType: DeliveryType = severe ? 'CRITICAL' : 'NORMAL';
-  const subtitle = kind === 'test' || isAnonymous(event) ? undefined : oneLine(event.email ?? '');
   const tagAction = kind === 'test' ? 'notification_test' : kind === 'unknown' ? undefined : action;
-  const content: NotificationInput = {
-    title: cap(oneLine(title), LIMITS.title),
-    ...(subtitle ? { subtitle: cap(subtitle, LIMITS.subtitle) } : {}),
-    ...(body.trim() ? { body: cap(body, LIMITS.body) } : {}),
+  const content = notificationContent({
+    title,
+    subtitle: kind === 'test' || isAnonymous(event) ? undefined : event.email,
+    body,
     deliveryType,
-    tags: ['authentik', ...(tagAction ? [cap(tagAction, LIMITS.tag)] : [])],
-  };
+    // The action as the body names it, not made one line.
+    tags: ['authentik', ...(tagAction ? [tagAction] : [])],
+  });
   return { kind, content };
 }
 
@@ -289,7 +283,7 @@ function isAnonymous(event: AuthentikEvent): boolean {
 /** The event user; for guardian's AnonymousUser, the username that was tried. */
 function displayUser(event: AuthentikEvent, context: Record<string, unknown> | undefined): string {
   if (isAnonymous(event)) {
-    const tried = scalarText(context?.username) ?? event.triedUsername;
+    const tried = pythonText(context?.username) ?? event.triedUsername;
     return tried ? `${tried} (unknown user)` : 'unknown user';
   }
   return event.username || 'unknown user';
@@ -302,18 +296,18 @@ function userEventLines(context: Record<string, unknown> | undefined): string[] 
   const lines: string[] = [];
   const app = appOrigin(context, httpRequest);
   if (app) lines.push(`App: ${app}`);
-  const userAgent = scalarText(context.userAgent) ?? scalarText(httpRequest.user_agent);
+  const userAgent = pythonText(context.userAgent) ?? pythonText(httpRequest.user_agent);
   if (userAgent) lines.push(`User agent: ${userAgent}`);
-  const authMethod = scalarText(context.auth_method) ?? scalarText(context.authMethod);
+  const authMethod = pythonText(context.auth_method) ?? pythonText(context.authMethod);
   if (authMethod) lines.push(`Authentication method: ${authMethod}`);
   const asn = isObject(context.asn) ? context.asn : undefined;
-  const asnNumber = scalarText(asn?.asn);
+  const asnNumber = pythonText(asn?.asn);
   if (asnNumber) {
-    const org = scalarText(asn?.as_org);
+    const org = pythonText(asn?.as_org);
     lines.push(`ASN: ${asnNumber}${org ? ` (${org})` : ''}`);
   }
   const geo = isObject(context.geo) ? context.geo : undefined;
-  const place = [scalarText(geo?.city), scalarText(geo?.country)].filter((part) => part).join(', ');
+  const place = [pythonText(geo?.city), pythonText(geo?.country)].filter((part) => part).join(', ');
   if (place) lines.push(`Location: ${place}`);
   return lines;
 }
@@ -325,8 +319,8 @@ function userEventLines(context: Record<string, unknown> | undefined): string[] 
  */
 function appOrigin(context: Record<string, unknown>, httpRequest: Record<string, unknown>): string | undefined {
   const args = isObject(httpRequest.args) ? httpRequest.args : {};
-  let next = scalarText(context.pathNext) ?? scalarText(args.next);
-  const query = scalarText(args.query);
+  let next = pythonText(context.pathNext) ?? pythonText(args.next);
+  const query = pythonText(args.query);
   if (!next && query) next = new URLSearchParams(query).get('next') ?? undefined;
   if (!next) return undefined;
   try {
@@ -350,14 +344,14 @@ function renderContext(context: Record<string, unknown>): string {
   const lines: string[] = [];
   const walk = (value: unknown, path: string, depth: number): void => {
     if (lines.length >= RENDER_MAX_LINES) return;
-    const leaf = scalarText(value);
+    const leaf = pythonText(value);
     if (depth > RENDER_MAX_DEPTH) {
       lines.push(`${path}: …`);
     } else if (leaf !== undefined || value === null) {
       lines.push(`${path}: ${leaf ?? 'None'}`);
     } else if (Array.isArray(value)) {
       if (value.length === 0) lines.push(`${path}: []`);
-      else if (value.every((item) => scalarText(item) !== undefined)) lines.push(`${path}: ${value.map(scalarText).join(', ')}`);
+      else if (value.every((item) => pythonText(item) !== undefined)) lines.push(`${path}: ${value.map(pythonText).join(', ')}`);
       else value.forEach((item, index) => walk(item, `${path}[${index}]`, depth + 1));
     } else if (isObject(value)) {
       const model = modelReference(value);
@@ -372,24 +366,13 @@ function renderContext(context: Record<string, unknown>): string {
 
 /** `sanitize_item` turns a model into `{app, model_name, pk, name}`. */
 function modelReference(value: Record<string, unknown>): string | undefined {
-  const [app, modelName, name] = [scalarText(value.app), scalarText(value.model_name), scalarText(value.name)];
+  const [app, modelName, name] = [pythonText(value.app), pythonText(value.model_name), pythonText(value.name)];
   if (!app || !modelName || name === undefined) return undefined;
-  const pk = scalarText(value.pk);
+  const pk = pythonText(value.pk);
   return `${name} (${app}.${modelName}${pk ? `, pk ${pk}` : ''})`;
 }
 
 // ---- small helpers -----------------------------------------------------------------------------
-
-function readJsonObject(body: unknown): Record<string, unknown> | undefined {
-  if (!Buffer.isBuffer(body) && typeof body !== 'string') return undefined;
-  const text = (Buffer.isBuffer(body) ? body.toString('utf8') : body).replace(/^\uFEFF/, '');
-  try {
-    const value: unknown = JSON.parse(text);
-    return isObject(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 function isGenericBody(payload: Record<string, unknown>): boolean {
   return (
@@ -418,48 +401,14 @@ function isSlackBody(payload: Record<string, unknown>): boolean {
   );
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function asString(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
-
-/** Strings, numbers and booleans as text (booleans as Python prints them); anything else undefined. */
-function scalarText(value: unknown): string | undefined {
+/**
+ * Strings, numbers and booleans as text, booleans as Python prints them (`True`); anything else
+ * undefined. Not the shared `scalarText`: authentik's values are Python's (the context is a repr),
+ * shown as Zentik shows them, and a blank string is a value here, not an absent one.
+ */
+function pythonText(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : undefined;
   if (typeof value === 'boolean') return value ? 'True' : 'False';
   return undefined;
-}
-
-function joinLines(parts: readonly string[]): string {
-  return parts.filter((part) => part.length > 0).join('\n');
-}
-
-function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
-/** Titles and subtitles are one line. */
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
-}
-
-/** Truncates to `limit` UTF-16 units (zod's count) with "…", never splitting a surrogate pair. */
-function cap(text: string, limit: number): string {
-  if (text.length <= limit) return text;
-  let end = limit - 1;
-  const code = text.charCodeAt(end - 1);
-  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
-  return `${text.slice(0, end)}…`;
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message.slice(0, 200) : 'unknown error';
 }

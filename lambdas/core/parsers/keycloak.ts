@@ -1,7 +1,23 @@
-import { createHash } from 'node:crypto';
 import { fromHex, hmac, macEquals } from '../auth/signatures';
-import { HeraldError, isHeraldError } from '../errors';
-import { LIMITS, type DeliveryType, type NotificationInput } from '../notification';
+import { HeraldError } from '../errors';
+import type { NotificationInput } from '../notification';
+import {
+  asString,
+  bodyBytes,
+  capitalize,
+  guardParse,
+  header,
+  idDedupeKey,
+  isObject,
+  joinLines,
+  listLine,
+  notificationContent,
+  oneLine,
+  onlyHeraldErrors,
+  readJsonObject,
+  scalarText,
+  sha256,
+} from './helpers';
 import type { ParsedNotification, ParseResult, Parser, WebhookRequest } from './types';
 
 /**
@@ -162,18 +178,16 @@ export const keycloakParser: Parser = {
   auth: {
     kind: 'signature',
     verify(request: WebhookRequest, signingKey: string): void {
-      try {
-        verifyKeycloakSignature(request, signingKey);
-      } catch (error) {
-        if (isHeraldError(error)) throw error;
-        throw new HeraldError('invalid_signature', 'keycloak: the signature could not be checked', {}, error);
-      }
+      onlyHeraldErrors(
+        () => verifyKeycloakSignature(request, signingKey),
+        (error) => new HeraldError('invalid_signature', 'keycloak: the signature could not be checked', {}, error),
+      );
     },
   },
 
   detect(request: WebhookRequest): boolean {
     try {
-      if (headerValue(request.headers, SIGNATURE_HEADER) !== undefined) return true;
+      if (header(request.headers, SIGNATURE_HEADER) !== undefined) return true;
       const payload = readJsonObject(request.body);
       return payload !== undefined && (isP2Body(payload) || isVymaloBody(payload));
     } catch {
@@ -182,13 +196,7 @@ export const keycloakParser: Parser = {
   },
 
   parse(request: WebhookRequest): ParseResult {
-    try {
-      return parsePayload(request.body);
-    } catch (error) {
-      if (isHeraldError(error)) throw error;
-      // Unexpected input must still answer 400, never 500.
-      throw new HeraldError('invalid_body', `keycloak: unreadable body (${describe(error)})`);
-    }
+    return guardParse('keycloak', () => parsePayload(request.body));
   },
 };
 
@@ -196,7 +204,7 @@ export const keycloakParser: Parser = {
 
 /** p2's `calculateHmacSha`: lowercase hex of Mac(HmacSHA256 | HmacSHA1) over the body bytes. */
 function verifyKeycloakSignature(request: WebhookRequest, signingKey: string): void {
-  const presented = headerValue(request.headers, SIGNATURE_HEADER)?.trim();
+  const presented = header(request.headers, SIGNATURE_HEADER)?.trim();
   if (!presented) {
     throw new HeraldError(
       'invalid_signature',
@@ -337,12 +345,12 @@ function userNotification(event: KeycloakEvent): NotificationInput {
     if (value) lines.push(`${label}: ${value}`);
   }
 
-  return content({
+  return notificationContent({
     title: `${eventTitle(type)}${who ? `: ${who}` : ''}`,
     subtitle: event.details.get('email'),
-    lines,
+    body: joinLines(lines),
     deliveryType: CRITICAL_EVENTS.has(type) ? 'CRITICAL' : 'NORMAL',
-    tags: ['keycloak', type.toLowerCase() || 'event'],
+    tags: ['keycloak', oneLine(type.toLowerCase() || 'event')],
   });
 }
 
@@ -369,12 +377,12 @@ function adminNotification(event: KeycloakEvent): NotificationInput {
   if (event.error) lines.push(`Error: ${explainError(event.error)}`);
   lines.push(...representationLines(representation, resourceType));
 
-  return content({
+  return notificationContent({
     title: `Admin: ${words(resourceType)} ${verb}${affected ? `: ${affected}` : ''}`,
     subtitle: resourceType === 'USER' ? scalarText(resource?.email) : undefined,
-    lines,
+    body: joinLines(lines),
     deliveryType: 'NORMAL',
-    tags: ['keycloak', 'admin', event.eventType.toLowerCase()],
+    tags: ['keycloak', 'admin', oneLine(event.eventType.toLowerCase())],
   });
 }
 
@@ -383,9 +391,9 @@ function systemNotification(event: KeycloakEvent): NotificationInput {
   const lines = [...originLines(event)];
   if (event.error) lines.push(`Error: ${event.error}`);
   for (const [key, value] of event.details) lines.push(`${key}: ${value}`);
-  return content({
+  return notificationContent({
     title: `Keycloak system event${event.eventType ? `: ${event.eventType}` : ''}`,
-    lines,
+    body: joinLines(lines),
     deliveryType: 'NORMAL',
     tags: ['keycloak', 'system'],
   });
@@ -428,8 +436,7 @@ function representationLines(representation: unknown, resourceType: string): str
       .filter((name): name is string => name !== undefined);
     if (names.length === 0) return [];
     const label = resourceType.includes('ROLE') ? 'Roles' : resourceType.includes('GROUP') ? 'Groups' : 'Items';
-    const shown = names.slice(0, LIST_MAX_ITEMS).join(', ');
-    return [`${label}: ${shown}${names.length > LIST_MAX_ITEMS ? ` and ${names.length - LIST_MAX_ITEMS} more` : ''}`];
+    return [listLine(label, names, LIST_MAX_ITEMS)];
   }
   if (!isObject(representation)) return [];
   const lines: string[] = [];
@@ -443,30 +450,9 @@ function representationLines(representation: unknown, resourceType: string): str
 }
 
 function dedupeKey(event: KeycloakEvent, body: unknown): string {
-  if (event.id) return `keycloak:${PLAIN_EVENT_ID.test(event.id) ? event.id : sha256(Buffer.from(event.id, 'utf8'))}`;
+  if (event.id) return idDedupeKey('keycloak', event.id, PLAIN_EVENT_ID);
   // Without an id, a byte-identical redelivery is the only replay Herald can tell.
   return `keycloak:${sha256(bodyBytes(body))}`;
-}
-
-interface ContentParts {
-  title: string;
-  subtitle?: string;
-  lines: readonly string[];
-  deliveryType: DeliveryType;
-  tags: readonly string[];
-}
-
-function content(parts: ContentParts): NotificationInput {
-  const subtitle = parts.subtitle ? oneLine(parts.subtitle) : '';
-  const body = parts.lines.filter((line) => line.length > 0).join('\n');
-  const tags = parts.tags.map((tag) => cap(oneLine(tag), LIMITS.tag)).filter((tag) => tag.length > 0);
-  return {
-    title: cap(oneLine(parts.title), LIMITS.title),
-    ...(subtitle ? { subtitle: cap(subtitle, LIMITS.subtitle) } : {}),
-    ...(body.trim() ? { body: cap(body, LIMITS.body) } : {}),
-    deliveryType: parts.deliveryType,
-    tags,
-  };
 }
 
 // ---- detection ---------------------------------------------------------------------------------
@@ -492,33 +478,6 @@ function isVymaloBody(payload: Record<string, unknown>): boolean {
 
 // ---- small helpers -----------------------------------------------------------------------------
 
-/** Header names arrive lower-cased from API Gateway; other callers may not have lower-cased them. */
-function headerValue(headers: unknown, name: string): string | undefined {
-  if (!isObject(headers)) return undefined;
-  const direct = headers[name];
-  if (typeof direct === 'string') return direct;
-  for (const [key, value] of Object.entries(headers)) {
-    if (key.toLowerCase() === name && typeof value === 'string') return value;
-  }
-  return undefined;
-}
-
-function bodyBytes(body: unknown): Buffer {
-  if (Buffer.isBuffer(body)) return body;
-  return typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.alloc(0);
-}
-
-function readJsonObject(body: unknown): Record<string, unknown> | undefined {
-  if (!Buffer.isBuffer(body) && typeof body !== 'string') return undefined;
-  const text = (Buffer.isBuffer(body) ? body.toString('utf8') : body).replace(/^\uFEFF/, '');
-  try {
-    const value: unknown = JSON.parse(text);
-    return isObject(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** `details` is a map of strings (Jackson) or of anything (vymalo's Gson `Map<String, Any>`). */
 function readDetails(value: unknown): ReadonlyMap<string, string> {
   const details = new Map<string, string>();
@@ -530,49 +489,7 @@ function readDetails(value: unknown): ReadonlyMap<string, string> {
   return details;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function asString(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
-
-/** Non-empty strings, finite numbers and booleans as text; anything else undefined. */
-function scalarText(value: unknown): string | undefined {
-  if (typeof value === 'string') return value.trim().length > 0 ? value : undefined;
-  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : undefined;
-  if (typeof value === 'boolean') return String(value);
-  return undefined;
-}
-
 /** `REALM_ROLE_MAPPING` → `realm role mapping`. */
 function words(constant: string): string {
   return constant.toLowerCase().replace(/_+/g, ' ').trim();
-}
-
-function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
-/** Titles and subtitles are one line. */
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
-}
-
-/** Truncates to `limit` UTF-16 units (zod's count) with "…", never splitting a surrogate pair. */
-function cap(text: string, limit: number): string {
-  if (text.length <= limit) return text;
-  let end = limit - 1;
-  const code = text.charCodeAt(end - 1);
-  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
-  return `${text.slice(0, end)}…`;
-}
-
-function sha256(bytes: Buffer): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message.slice(0, 200) : 'unknown error';
 }

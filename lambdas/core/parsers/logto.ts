@@ -1,7 +1,22 @@
-import { createHash } from 'node:crypto';
 import { fromHex, hmac, macEquals } from '../auth/signatures';
-import { HeraldError, isHeraldError } from '../errors';
-import { LIMITS, type DeliveryType, type NotificationInput } from '../notification';
+import { HeraldError } from '../errors';
+import type { DeliveryType, NotificationInput } from '../notification';
+import {
+  asString,
+  bodyBytes,
+  capitalize,
+  guardParse,
+  header,
+  isObject,
+  joinLines,
+  listLine,
+  notificationContent,
+  oneLine,
+  onlyHeraldErrors,
+  readJsonObject,
+  scalarText,
+  sha256,
+} from './helpers';
 import type { ParseResult, Parser, WebhookRequest } from './types';
 
 /**
@@ -59,19 +74,17 @@ export const logtoParser: Parser = {
   auth: {
     kind: 'signature',
     verify(request: WebhookRequest, signingKey: string): void {
-      try {
-        verifyLogtoSignature(request, signingKey);
-      } catch (error) {
-        if (isHeraldError(error)) throw error;
-        throw new HeraldError('invalid_signature', 'logto: the signature could not be checked', {}, error);
-      }
+      onlyHeraldErrors(
+        () => verifyLogtoSignature(request, signingKey),
+        (error) => new HeraldError('invalid_signature', 'logto: the signature could not be checked', {}, error),
+      );
     },
   },
 
   detect(request: WebhookRequest): boolean {
     try {
-      if (headerValue(request.headers, SIGNATURE_HEADER) !== undefined) return true;
-      const userAgent = headerValue(request.headers, 'user-agent');
+      if (header(request.headers, SIGNATURE_HEADER) !== undefined) return true;
+      const userAgent = header(request.headers, 'user-agent');
       if (userAgent !== undefined && LOGTO_USER_AGENT.test(userAgent)) return true;
       const payload = readJsonObject(request.body);
       return (
@@ -86,14 +99,11 @@ export const logtoParser: Parser = {
   },
 
   parse(request: WebhookRequest): ParseResult {
-    try {
+    return guardParse('logto', () => {
       const content = parsePayload(request.body);
       // No event id: a byte-identical redelivery is a replay.
       return { kind: 'notifications', notifications: [{ content, dedupeKey: `logto:${sha256(bodyBytes(request.body))}` }] };
-    } catch (error) {
-      if (isHeraldError(error)) throw error;
-      throw new HeraldError('invalid_body', `logto: unreadable body (${describe(error)})`);
-    }
+    });
   },
 };
 
@@ -101,7 +111,7 @@ export const logtoParser: Parser = {
 
 /** `sign()`: `createHmac('sha256', signingKey).update(JSON.stringify(payload)).digest('hex')`. */
 function verifyLogtoSignature(request: WebhookRequest, signingKey: string): void {
-  const presented = headerValue(request.headers, SIGNATURE_HEADER)?.trim().replace(SIGNATURE_PREFIX, '');
+  const presented = header(request.headers, SIGNATURE_HEADER)?.trim().replace(SIGNATURE_PREFIX, '');
   if (!presented) {
     throw new HeraldError('invalid_signature', 'logto: no logto-signature-sha-256 header; set the signing key on the Logto webhook');
   }
@@ -281,8 +291,7 @@ function membershipLines(payload: Record<string, unknown>): string[] {
     const value = payload[key];
     const ids = (Array.isArray(value) ? value : []).map(scalarText).filter((id): id is string => id !== undefined);
     if (ids.length === 0) continue;
-    const shown = ids.slice(0, LIST_MAX_ITEMS).join(', ');
-    lines.push(`${label}: ${shown}${ids.length > LIST_MAX_ITEMS ? ` and ${ids.length - LIST_MAX_ITEMS} more` : ''}`);
+    lines.push(listLine(label, ids, LIST_MAX_ITEMS));
   }
   return lines;
 }
@@ -313,86 +322,13 @@ interface ContentParts {
   event: string;
 }
 
+/** Tagged with the event's name. */
 function content(parts: ContentParts): NotificationInput {
-  const subtitle = parts.subtitle ? oneLine(parts.subtitle) : '';
-  const body = parts.lines.filter((line) => line.length > 0).join('\n');
-  const eventTag = cap(oneLine(parts.event), LIMITS.tag);
-  return {
-    title: cap(oneLine(parts.title), LIMITS.title),
-    ...(subtitle ? { subtitle: cap(subtitle, LIMITS.subtitle) } : {}),
-    ...(body.trim() ? { body: cap(body, LIMITS.body) } : {}),
+  return notificationContent({
+    title: parts.title,
+    subtitle: parts.subtitle,
+    body: joinLines(parts.lines),
     deliveryType: parts.deliveryType,
-    tags: ['logto', ...(eventTag ? [eventTag] : [])],
-  };
-}
-
-// ---- small helpers -----------------------------------------------------------------------------
-
-/** Header names arrive lower-cased from API Gateway; other callers may not have lower-cased them. */
-function headerValue(headers: unknown, name: string): string | undefined {
-  if (!isObject(headers)) return undefined;
-  const direct = headers[name];
-  if (typeof direct === 'string') return direct;
-  for (const [key, value] of Object.entries(headers)) {
-    if (key.toLowerCase() === name && typeof value === 'string') return value;
-  }
-  return undefined;
-}
-
-function bodyBytes(body: unknown): Buffer {
-  if (Buffer.isBuffer(body)) return body;
-  return typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.alloc(0);
-}
-
-function readJsonObject(body: unknown): Record<string, unknown> | undefined {
-  if (!Buffer.isBuffer(body) && typeof body !== 'string') return undefined;
-  const text = (Buffer.isBuffer(body) ? body.toString('utf8') : body).replace(/^\uFEFF/, '');
-  try {
-    const value: unknown = JSON.parse(text);
-    return isObject(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function asString(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
-
-/** Non-empty strings, finite numbers and booleans as text; anything else undefined. */
-function scalarText(value: unknown): string | undefined {
-  if (typeof value === 'string') return value.trim().length > 0 ? value : undefined;
-  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : undefined;
-  if (typeof value === 'boolean') return String(value);
-  return undefined;
-}
-
-function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
-/** Titles and subtitles are one line. */
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
-}
-
-/** Truncates to `limit` UTF-16 units (zod's count) with "…", never splitting a surrogate pair. */
-function cap(text: string, limit: number): string {
-  if (text.length <= limit) return text;
-  let end = limit - 1;
-  const code = text.charCodeAt(end - 1);
-  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
-  return `${text.slice(0, end)}…`;
-}
-
-function sha256(bytes: Buffer): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message.slice(0, 200) : 'unknown error';
+    tags: ['logto', oneLine(parts.event)],
+  });
 }

@@ -1,6 +1,18 @@
-import { createHash } from 'node:crypto';
-import { HeraldError, isHeraldError } from '../errors';
-import { LIMITS, type DeliveryType, type NotificationInput } from '../notification';
+import { HeraldError } from '../errors';
+import type { DeliveryType, NotificationInput } from '../notification';
+import {
+  authorizationSecret,
+  guardParse,
+  header,
+  idDedupeKey,
+  isObject,
+  joinLines,
+  notificationContent,
+  oneLine,
+  readJsonObject,
+  sha256,
+  trimmedText,
+} from './helpers';
 import type { ParsedNotification, ParseResult, Parser, SourceReply, WebhookRequest } from './types';
 
 /**
@@ -54,18 +66,12 @@ export const oktaParser: Parser = {
   auth: {
     kind: 'header',
     // The hook's `authScheme` value, sent verbatim in `Authorization`.
-    presentedSecret(request: WebhookRequest): string | undefined {
-      try {
-        return header(request, 'authorization') || undefined;
-      } catch {
-        return undefined;
-      }
-    },
+    presentedSecret: authorizationSecret,
   },
 
   detect(request: WebhookRequest): boolean {
     try {
-      if (header(request, CHALLENGE_HEADER) !== undefined) return true;
+      if (header(request?.headers, CHALLENGE_HEADER) !== undefined) return true;
       const payload = readJsonObject(request.body);
       return payload?.eventType === EVENT_HOOK;
     } catch {
@@ -77,7 +83,7 @@ export const oktaParser: Parser = {
   handshake(request: WebhookRequest & { readonly method: string }): SourceReply | undefined {
     try {
       if (typeof request.method !== 'string' || request.method.toUpperCase() !== 'GET') return undefined;
-      const challenge = header(request, CHALLENGE_HEADER);
+      const challenge = header(request?.headers, CHALLENGE_HEADER);
       if (challenge === undefined || challenge.length === 0) return undefined;
       return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ verification: challenge }) };
     } catch {
@@ -91,13 +97,7 @@ export const oktaParser: Parser = {
   },
 
   parse(request: WebhookRequest): ParseResult {
-    try {
-      return parseDelivery(request.body);
-    } catch (error) {
-      if (isHeraldError(error)) throw error;
-      // Unexpected input must still answer 400, never 500.
-      throw new HeraldError('invalid_body', `okta: unreadable body (${describe(error)})`);
-    }
+    return guardParse('okta', () => parseDelivery(request.body));
   },
 };
 
@@ -115,7 +115,7 @@ function parseDelivery(body: unknown): ParseResult {
   }
   if (events.length === 0) return { kind: 'skip', reason: 'okta: the delivery holds no events' };
   const notifications: ParsedNotification[] = events.map((logEvent, index) => {
-    if (!isObject(logEvent) || text(logEvent.eventType) === undefined) {
+    if (!isObject(logEvent) || trimmedText(logEvent.eventType) === undefined) {
       throw new HeraldError('invalid_body', `okta: data.events[${index}] is not a LogEvent (no eventType)`);
     }
     return { content: buildNotification(readEvent(logEvent)), dedupeKey: dedupeKey(logEvent) };
@@ -132,18 +132,18 @@ function readEvent(logEvent: Record<string, unknown>): OktaEvent {
   const targets = Array.isArray(logEvent.target) ? logEvent.target.filter(isObject) : [];
   const targetUser = targets.find((target) => target.type === 'User');
   return {
-    eventType: text(logEvent.eventType) as string,
-    displayMessage: text(logEvent.displayMessage),
-    severity: text(logEvent.severity)?.toUpperCase(),
-    result: text(outcome.result)?.toUpperCase(),
-    reason: text(outcome.reason),
-    actor: text(actor.alternateId) ?? text(actor.displayName),
-    targetUser: targetUser ? (text(targetUser.alternateId) ?? text(targetUser.displayName)) : undefined,
-    ip: text(client.ipAddress),
-    city: text(geo.city),
-    country: text(geo.country),
-    browser: text(userAgent.browser),
-    os: text(userAgent.os),
+    eventType: trimmedText(logEvent.eventType) as string,
+    displayMessage: trimmedText(logEvent.displayMessage),
+    severity: trimmedText(logEvent.severity)?.toUpperCase(),
+    result: trimmedText(outcome.result)?.toUpperCase(),
+    reason: trimmedText(outcome.reason),
+    actor: trimmedText(actor.alternateId) ?? trimmedText(actor.displayName),
+    targetUser: targetUser ? (trimmedText(targetUser.alternateId) ?? trimmedText(targetUser.displayName)) : undefined,
+    ip: trimmedText(client.ipAddress),
+    city: trimmedText(geo.city),
+    country: trimmedText(geo.country),
+    browser: trimmedText(userAgent.browser),
+    os: trimmedText(userAgent.os),
   };
 }
 
@@ -224,23 +224,21 @@ function buildNotification(event: OktaEvent): NotificationInput {
   const browser = known(event.browser);
   const os = known(event.os);
   if (browser || os) lines.push(`Browser: ${[browser, os].filter(Boolean).join(' on ')}`);
-  const body = lines.map(oneLine).filter((line) => line.length > 0).join('\n');
-  const tag = cap(oneLine(event.eventType), LIMITS.tag);
-  return {
-    title: cap(oneLine(presentation.title), LIMITS.title),
-    ...(body ? { body: cap(body, LIMITS.body) } : {}),
+  return notificationContent({
+    title: presentation.title,
+    body: joinLines(lines.map(oneLine)),
     deliveryType: presentation.deliveryType,
-    tags: ['okta', ...(tag ? [tag] : [])],
-  };
+    tags: ['okta', oneLine(event.eventType)],
+  });
 }
 
 /** `okta:<uuid>` per event; without a uuid, a hash of what identifies the event. */
 function dedupeKey(logEvent: Record<string, unknown>): string {
-  const uuid = text(logEvent.uuid);
-  if (uuid) return `okta:${PLAIN_EVENT_ID.test(uuid) ? uuid : sha256(uuid)}`;
+  const uuid = trimmedText(logEvent.uuid);
+  if (uuid) return idDedupeKey('okta', uuid, PLAIN_EVENT_ID);
   const transaction = isObject(logEvent.transaction) ? logEvent.transaction : {};
   const actor = isObject(logEvent.actor) ? logEvent.actor : {};
-  const identity = [logEvent.eventType, logEvent.published, transaction.id, actor.id, logEvent.displayMessage].map((value) => text(value) ?? null);
+  const identity = [logEvent.eventType, logEvent.published, transaction.id, actor.id, logEvent.displayMessage].map((value) => trimmedText(value) ?? null);
   return `okta:${sha256(JSON.stringify(identity))}`;
 }
 
@@ -248,61 +246,4 @@ function dedupeKey(logEvent: Record<string, unknown>): string {
 
 function known(value: string | undefined): string | undefined {
   return value !== undefined && !NO_VALUE.has(value.toLowerCase()) ? value : undefined;
-}
-
-function readJsonObject(body: unknown): Record<string, unknown> | undefined {
-  if (!Buffer.isBuffer(body) && typeof body !== 'string') return undefined;
-  const source = (Buffer.isBuffer(body) ? body.toString('utf8') : body).replace(/^\uFEFF/, '');
-  try {
-    const value: unknown = JSON.parse(source);
-    return isObject(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** A header by its lower-cased name, else by any spelling (HTTP API lower-cases them; others may not). */
-function header(request: WebhookRequest, name: string): string | undefined {
-  const headers = request?.headers;
-  if (!isObject(headers)) return undefined;
-  const exact = headers[name];
-  if (typeof exact === 'string') return exact;
-  for (const [key, value] of Object.entries(headers)) {
-    if (key.toLowerCase() === name && typeof value === 'string') return value;
-  }
-  return undefined;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** A non-blank string or finite number, as one trimmed string; anything else undefined. */
-function text(value: unknown): string | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : undefined;
-  if (typeof value !== 'string') return undefined;
-  const trimmed = value.trim();
-  return trimmed.length > 0 ? trimmed : undefined;
-}
-
-/** Titles and body lines are one line each. */
-function oneLine(value: string): string {
-  return value.replace(/\s+/g, ' ').trim();
-}
-
-/** Truncates to `limit` UTF-16 units (zod's count) with "…", never splitting a surrogate pair. */
-function cap(value: string, limit: number): string {
-  if (value.length <= limit) return value;
-  let end = limit - 1;
-  const code = value.charCodeAt(end - 1);
-  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
-  return `${value.slice(0, end)}…`;
-}
-
-function sha256(value: string): string {
-  return createHash('sha256').update(value, 'utf8').digest('hex');
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message.slice(0, 200) : 'unknown error';
 }

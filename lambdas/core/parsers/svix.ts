@@ -1,7 +1,20 @@
-import { createHash } from 'node:crypto';
 import { hmac, macEquals, fromBase64, checkTimestamp } from '../auth/signatures';
-import { HeraldError, isHeraldError } from '../errors';
-import { LIMITS, type NotificationInput } from '../notification';
+import { HeraldError } from '../errors';
+import {
+  describeError,
+  guardParse,
+  header,
+  idDedupeKey,
+  isObject,
+  joinLines,
+  nonBlank,
+  notificationContent,
+  oneLine,
+  onlyHeraldErrors,
+  readJsonObject,
+  sha256,
+  trimmedText,
+} from './helpers';
 import type { ParseResult, Parser, WebhookRequest } from './types';
 
 /**
@@ -40,18 +53,16 @@ export const svixParser: Parser = {
   auth: {
     kind: 'signature',
     verify(request: WebhookRequest, signingKey: string, now: Date): void {
-      try {
-        verifySvixSignature(request, signingKey, now);
-      } catch (error) {
-        if (isHeraldError(error)) throw error;
-        throw new HeraldError('invalid_signature', `Svix: the signature could not be checked (${describe(error)})`);
-      }
+      onlyHeraldErrors(
+        () => verifySvixSignature(request, signingKey, now),
+        (error) => new HeraldError('invalid_signature', `Svix: the signature could not be checked (${describeError(error)})`),
+      );
     },
   },
 
   detect(request: WebhookRequest): boolean {
     try {
-      if (header(request, 'svix-id') !== undefined) return true;
+      if (header(request?.headers, 'svix-id') !== undefined) return true;
       const payload = readJsonObject(request.body);
       return payload !== undefined && payload.object === 'event' && isEventShape(payload);
     } catch {
@@ -60,13 +71,7 @@ export const svixParser: Parser = {
   },
 
   parse(request: WebhookRequest): ParseResult {
-    try {
-      return parseEvent(request);
-    } catch (error) {
-      if (isHeraldError(error)) throw error;
-      // Unexpected input must still answer 400, never 500.
-      throw new HeraldError('invalid_body', `clerk: unreadable body (${describe(error)})`);
-    }
+    return guardParse('clerk', () => parseEvent(request));
   },
 };
 
@@ -133,18 +138,16 @@ function parseEvent(request: WebhookRequest): ParseResult {
   const httpRequest = isObject(attributes.http_request) ? attributes.http_request : {};
   const presentation = present(type, data);
   const lines = [...presentation.lines];
-  const ip = text(httpRequest.client_ip);
-  const userAgent = text(httpRequest.user_agent);
+  const ip = trimmedText(httpRequest.client_ip);
+  const userAgent = trimmedText(httpRequest.user_agent);
   if (ip) lines.push(`IP: ${ip}`);
   if (userAgent) lines.push(`User agent: ${userAgent}`);
-  const body = lines.map(oneLine).filter((line) => line.length > 0).join('\n');
-  const tag = cap(oneLine(type), LIMITS.tag);
-  const content: NotificationInput = {
-    title: cap(oneLine(presentation.title), LIMITS.title),
-    ...(body ? { body: cap(body, LIMITS.body) } : {}),
+  const content = notificationContent({
+    title: presentation.title,
+    body: joinLines(lines.map(oneLine)),
     deliveryType: 'NORMAL', // Clerk has no failed-sign-in or lockout event to make critical
-    tags: ['clerk', ...(tag ? [tag] : [])],
-  };
+    tags: ['clerk', oneLine(type)],
+  });
   const routine = ROUTINE_EVENTS.has(type);
   return { kind: 'notifications', notifications: [{ content, dedupeKey: dedupeKey(request), ...(routine ? { routine: true } : {}) }] };
 }
@@ -168,20 +171,20 @@ function present(type: string, data: Record<string, unknown>): Presentation {
     case 'user.updated':
       return { title: `User updated: ${userLabel(data)}`, lines: userLines(data) };
     case 'user.deleted':
-      return { title: `User deleted: ${text(data.id) ?? 'unknown user'}`, lines: [] };
+      return { title: `User deleted: ${trimmedText(data.id) ?? 'unknown user'}`, lines: [] };
     case 'email.created':
       // Never the subject or body: they carry one-time codes and magic links.
       return {
-        title: `Email sent: ${text(data.to_email_address) ?? 'unknown address'}`,
-        lines: text(data.slug) ? [`Template: ${text(data.slug)}`] : [],
+        title: `Email sent: ${trimmedText(data.to_email_address) ?? 'unknown address'}`,
+        lines: trimmedText(data.slug) ? [`Template: ${trimmedText(data.slug)}`] : [],
       };
     case 'sms.created':
       return {
-        title: `SMS sent: ${text(data.to_phone_number) ?? 'unknown number'}`,
-        lines: text(data.slug) ? [`Template: ${text(data.slug)}`] : [],
+        title: `SMS sent: ${trimmedText(data.to_phone_number) ?? 'unknown number'}`,
+        lines: trimmedText(data.slug) ? [`Template: ${trimmedText(data.slug)}`] : [],
       };
     default: {
-      const id = text(data.id);
+      const id = trimmedText(data.id);
       return { title: `Clerk: ${type}`, lines: id ? [`ID: ${id}`] : [] };
     }
   }
@@ -190,17 +193,17 @@ function present(type: string, data: Record<string, unknown>): Presentation {
 /** A session names only `user_id`; some payloads add `public_user_data` (identifier, names). */
 function sessionUser(data: Record<string, unknown>): string {
   const publicData = isObject(data.public_user_data) ? data.public_user_data : {};
-  return text(publicData.identifier) ?? fullName(publicData) ?? text(data.user_id) ?? 'unknown user';
+  return trimmedText(publicData.identifier) ?? fullName(publicData) ?? trimmedText(data.user_id) ?? 'unknown user';
 }
 
 function sessionLines(data: Record<string, unknown>): string[] {
   const lines: string[] = [];
-  const userId = text(data.user_id);
+  const userId = trimmedText(data.user_id);
   if (userId && sessionUser(data) !== userId) lines.push(`User ID: ${userId}`);
   const activity = isObject(data.latest_activity) ? data.latest_activity : {};
-  const browser = [text(activity.browser_name), text(activity.device_type)].filter(Boolean).join(' on ');
+  const browser = [trimmedText(activity.browser_name), trimmedText(activity.device_type)].filter(Boolean).join(' on ');
   if (browser) lines.push(`Browser: ${browser}`);
-  const place = [text(activity.city), text(activity.country)].filter(Boolean).join(', ');
+  const place = [trimmedText(activity.city), trimmedText(activity.country)].filter(Boolean).join(', ');
   if (place) lines.push(`Location: ${place}`);
   return lines;
 }
@@ -211,11 +214,11 @@ function userLabel(user: Record<string, unknown>): string {
   const primary = emails.find((email) => email.id !== undefined && email.id === user.primary_email_address_id) ?? emails[0];
   const phones = Array.isArray(user.phone_numbers) ? user.phone_numbers.filter(isObject) : [];
   return (
-    text(primary?.email_address) ??
-    text(user.username) ??
-    text(phones[0]?.phone_number) ??
+    trimmedText(primary?.email_address) ??
+    trimmedText(user.username) ??
+    trimmedText(phones[0]?.phone_number) ??
     fullName(user) ??
-    text(user.id) ??
+    trimmedText(user.id) ??
     'unknown user'
   );
 }
@@ -224,90 +227,33 @@ function userLines(user: Record<string, unknown>): string[] {
   const lines: string[] = [];
   const name = fullName(user);
   if (name && name !== userLabel(user)) lines.push(`Name: ${name}`);
-  const id = text(user.id);
+  const id = trimmedText(user.id);
   if (id && id !== userLabel(user)) lines.push(`User ID: ${id}`);
   return lines;
 }
 
 function fullName(value: Record<string, unknown>): string | undefined {
-  const name = [text(value.first_name), text(value.last_name)].filter(Boolean).join(' ');
+  const name = [trimmedText(value.first_name), trimmedText(value.last_name)].filter(Boolean).join(' ');
   return name || undefined;
 }
 
 /** `svix:<svix-id>`, the same on every retry of one message; without it, a hash of the body. */
 function dedupeKey(request: WebhookRequest): string {
   const messageId = firstHeader(request, SIGNATURE_HEADERS.id)?.trim();
-  if (messageId) return `svix:${PLAIN_MESSAGE_ID.test(messageId) ? messageId : sha256(messageId)}`;
+  if (messageId) return idDedupeKey('svix', messageId, PLAIN_MESSAGE_ID);
   return `svix:${sha256(request.body)}`;
 }
 
 // ---- small helpers -----------------------------------------------------------------------------
 
 function isEventShape(payload: Record<string, unknown>): boolean {
-  return typeof payload.type === 'string' && payload.type.trim().length > 0 && isObject(payload.data);
-}
-
-function readJsonObject(body: unknown): Record<string, unknown> | undefined {
-  if (!Buffer.isBuffer(body) && typeof body !== 'string') return undefined;
-  const source = (Buffer.isBuffer(body) ? body.toString('utf8') : body).replace(/^\uFEFF/, '');
-  try {
-    const value: unknown = JSON.parse(source);
-    return isObject(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
+  return nonBlank(payload.type) && isObject(payload.data);
 }
 
 function firstHeader(request: WebhookRequest, names: readonly string[]): string | undefined {
   for (const name of names) {
-    const value = header(request, name);
+    const value = header(request?.headers, name);
     if (value !== undefined) return value;
   }
   return undefined;
-}
-
-/** A header by its lower-cased name, else by any spelling (HTTP API lower-cases them; others may not). */
-function header(request: WebhookRequest, name: string): string | undefined {
-  const headers = request?.headers;
-  if (!isObject(headers)) return undefined;
-  const exact = headers[name];
-  if (typeof exact === 'string') return exact;
-  for (const [key, value] of Object.entries(headers)) {
-    if (key.toLowerCase() === name && typeof value === 'string') return value;
-  }
-  return undefined;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** A non-blank string or finite number, as one trimmed string; anything else undefined. */
-function text(value: unknown): string | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : undefined;
-  if (typeof value !== 'string') return undefined;
-  const trimmed = value.trim();
-  return trimmed.length > 0 ? trimmed : undefined;
-}
-
-/** Titles and body lines are one line each. */
-function oneLine(value: string): string {
-  return value.replace(/\s+/g, ' ').trim();
-}
-
-/** Truncates to `limit` UTF-16 units (zod's count) with "…", never splitting a surrogate pair. */
-function cap(value: string, limit: number): string {
-  if (value.length <= limit) return value;
-  let end = limit - 1;
-  const code = value.charCodeAt(end - 1);
-  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
-  return `${value.slice(0, end)}…`;
-}
-
-function sha256(value: string | Buffer): string {
-  return createHash('sha256').update(value).digest('hex');
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message.slice(0, 200) : 'unknown error';
 }

@@ -1,7 +1,21 @@
-import { createHash } from 'node:crypto';
 import { checkTimestamp, fromHex, hmac, macEquals } from '../auth/signatures';
-import { HeraldError, isHeraldError } from '../errors';
-import { LIMITS, type DeliveryType, type NotificationInput } from '../notification';
+import { HeraldError } from '../errors';
+import type { DeliveryType, NotificationInput } from '../notification';
+import {
+  bodyText,
+  cap,
+  capitalize,
+  describeError,
+  guardParse,
+  isObject,
+  joinLines,
+  nonBlank,
+  notificationContent,
+  oneLine,
+  onlyHeraldErrors,
+  parseJsonObject,
+  sha256,
+} from './helpers';
 import type { ParsedNotification, ParseResult, Parser, ReplyContext, SourceReply, WebhookRequest } from './types';
 
 /**
@@ -91,13 +105,7 @@ export const zitadelParser: Parser = {
   },
 
   parse(request: WebhookRequest): ParseResult {
-    try {
-      return parseExecution(request.body);
-    } catch (error) {
-      if (isHeraldError(error) && error.code === 'invalid_body') throw error;
-      // Unexpected input must still answer 400, never 500.
-      throw new HeraldError('invalid_body', `zitadel: unreadable body (${describe(error)})`, {}, error);
-    }
+    return guardParse('zitadel', () => parseExecution(request.body), { onlyInvalidBody: true, keepCause: true });
   },
 
   reply(context: ReplyContext): SourceReply {
@@ -114,12 +122,10 @@ export const zitadelParser: Parser = {
  * ZITADEL did sign (a clock or queue problem), and a forgery is always `invalid_signature`.
  */
 export function verifyZitadelSignature(request: WebhookRequest, signingKey: string, now: Date): void {
-  try {
-    verifySignature(request, signingKey, now);
-  } catch (error) {
-    if (isHeraldError(error)) throw error;
-    throw new HeraldError('invalid_signature', `ZITADEL signature could not be checked (${describe(error)})`, {}, error);
-  }
+  onlyHeraldErrors(
+    () => verifySignature(request, signingKey, now),
+    (error) => new HeraldError('invalid_signature', `ZITADEL signature could not be checked (${describeError(error)})`, {}, error),
+  );
 }
 
 function verifySignature(request: WebhookRequest, signingKey: string, now: Date): void {
@@ -199,15 +205,15 @@ function readExecution(body: unknown): Execution | undefined {
 
 /** The JSON text of the body: as sent, or decoded from a compact JWS (payload type JWT). */
 function readJsonText(body: unknown): string | undefined {
-  if (!Buffer.isBuffer(body) && typeof body !== 'string') return undefined;
-  const text = (Buffer.isBuffer(body) ? body.toString('utf8') : body).replace(/^\uFEFF/, '');
+  const text = bodyText(body);
+  if (text === undefined) return undefined;
   const trimmed = text.trim();
   if (COMPACT_JWS.test(trimmed)) return Buffer.from(trimmed.split('.')[1], 'base64url').toString('utf8');
   return text;
 }
 
 function executionKind(payload: Record<string, unknown>): ExecutionKind | undefined {
-  if (nonEmptyString(payload.aggregateID) && nonEmptyString(payload.event_type)) return 'event';
+  if (nonBlank(payload.aggregateID) && nonBlank(payload.event_type)) return 'event';
   if (typeof payload.fullMethod === 'string' && payload.fullMethod.startsWith(FULL_METHOD_PREFIX)) {
     return Object.prototype.hasOwnProperty.call(payload, 'response') ? 'response' : 'request';
   }
@@ -314,8 +320,8 @@ interface Person {
 function fromEvent({ text, payload }: Execution): ParsedNotification {
   const eventType = payload.event_type as string;
   const aggregateID = payload.aggregateID as string;
-  const aggregateType = asString(payload.aggregateType);
-  const instanceID = asString(payload.instanceID);
+  const aggregateType = nonBlankString(payload.aggregateType);
+  const instanceID = nonBlankString(payload.instanceID);
   const data = readEventPayload(payload.event_payload);
   const isUserEvent = eventType.startsWith('user.');
   const isSessionEvent = eventType.startsWith('session.');
@@ -324,12 +330,12 @@ function fromEvent({ text, payload }: Execution): ParsedNotification {
   // a user event's subject is the aggregate, a session's is `event_payload.userID` (§2).
   const subject: Person | undefined = isUserEvent
     ? { id: aggregateID, ...personFrom([data]) }
-    : isSessionEvent && nonEmptyString(data?.userID)
+    : isSessionEvent && nonBlank(data?.userID)
       ? { id: data.userID as string, ...personFrom([data]) }
       : undefined;
   // A session belongs to the instance; the user's own organization is in the payload.
-  const organization = (isSessionEvent ? asString(data?.userResourceOwner) : undefined) ?? asString(payload.resourceOwner);
-  const creator = asString(payload.userID);
+  const organization = (isSessionEvent ? nonBlankString(data?.userResourceOwner) : undefined) ?? nonBlankString(payload.resourceOwner);
+  const creator = nonBlankString(payload.userID);
 
   const known = EVENT_TITLES.get(eventType);
   const critical = known?.critical ?? /\.check\.failed$/.test(eventType);
@@ -345,7 +351,7 @@ function fromEvent({ text, payload }: Execution): ParsedNotification {
   if (organization !== aggregateID && organization !== instanceID) lines.push(line('Organization', organization));
   if (instanceID !== aggregateID) lines.push(line('Instance', instanceID));
   if (creator && creator !== subject?.id) lines.push(line('Performed by', creator));
-  lines.push(line('Time', asString(payload.created_at)));
+  lines.push(line('Time', nonBlankString(payload.created_at)));
   const sequence = sequenceText(text, payload.sequence);
   lines.push(line('Event', `${eventType}${sequence === undefined ? '' : ` (sequence ${sequence})`}`));
 
@@ -381,7 +387,7 @@ function personFrom(sources: readonly unknown[]): Omit<Person, 'id'> {
     for (const object of objects) {
       for (const key of keys) {
         const value = object[key];
-        if (typeof value === 'string' && value.trim()) return value;
+        if (nonBlank(value)) return value;
       }
     }
     return undefined;
@@ -394,7 +400,7 @@ function personFrom(sources: readonly unknown[]): Omit<Person, 'id'> {
     // `preferred_username`: a function's `userinfo` (OIDC claims), when it comes without `user`.
     username: pick('userName', 'username', 'user_name', 'preferredLoginName', 'preferred_login_name', 'loginName', 'preferred_username'),
     name: pick('displayName', 'display_name') ?? (fullName || undefined),
-    email: pick('email') ?? (nonEmptyString(emailObject?.email) ? (emailObject.email as string) : undefined),
+    email: pick('email') ?? (nonBlank(emailObject?.email) ? (emailObject.email as string) : undefined),
   };
 }
 
@@ -417,8 +423,8 @@ function personLines(person: Person): (string | undefined)[] {
 function clientLines(data: Record<string, unknown> | undefined): (string | undefined)[] {
   if (!data) return [];
   const agent = [data.user_agent, data.userAgent].find(isObject);
-  const userAgent = asString(data.userAgent) ?? asString(agent?.description);
-  const ip = asString(data.remoteIP) ?? asString(data.remote_ip) ?? asString(agent?.ip);
+  const userAgent = nonBlankString(data.userAgent) ?? nonBlankString(agent?.description);
+  const ip = nonBlankString(data.remoteIP) ?? nonBlankString(data.remote_ip) ?? nonBlankString(agent?.ip);
   return [line('User agent', userAgent), line('IP', ip)];
 }
 
@@ -492,12 +498,12 @@ function fromCall({ kind, payload }: Execution): ParsedNotification {
     line('Email', person.email),
     line('User ID', targetUserID),
     line('Method', fullMethod),
-    line('Organization', asString(payload.orgID)),
-    line('Project', asString(payload.projectID)),
-    line('Instance', asString(payload.instanceID)),
-    line('Caller', asString(payload.userID)),
-    line('Origin', headerValue(headers, 'origin')),
-    line('Client IP', headerValue(headers, 'x-forwarded-for')?.split(',')[0]),
+    line('Organization', nonBlankString(payload.orgID)),
+    line('Project', nonBlankString(payload.projectID)),
+    line('Instance', nonBlankString(payload.instanceID)),
+    line('Caller', nonBlankString(payload.userID)),
+    line('Origin', callHeader(headers, 'origin')),
+    line('Client IP', callHeader(headers, 'x-forwarded-for')?.split(',')[0]),
   ];
   const content = buildContent({
     title: `${method} ${kind === 'request' ? 'requested' : 'completed'}`,
@@ -509,8 +515,11 @@ function fromCall({ kind, payload }: Execution): ParsedNotification {
   return { content };
 }
 
-/** `headers` is Go's `http.Header`: canonical names, each with a list of values. */
-function headerValue(headers: Record<string, unknown> | undefined, name: string): string | undefined {
+/**
+ * A header of the call ZITADEL executed. Not the shared `header`: `headers` is Go's `http.Header`,
+ * canonical names, each with a list of values; the first is taken, trimmed.
+ */
+function callHeader(headers: Record<string, unknown> | undefined, name: string): string | undefined {
   if (!headers) return undefined;
   for (const [key, value] of Object.entries(headers)) {
     if (key.toLowerCase() !== name) continue;
@@ -534,11 +543,11 @@ function fromFunction({ payload }: Execution): ParseResult {
   const userinfo = isObject(payload.userinfo) ? payload.userinfo : undefined;
   const org = isObject(payload.org) ? payload.org : undefined;
   const person: Person = {
-    id: asString(user?.id) ?? asString(userinfo?.sub),
+    id: nonBlankString(user?.id) ?? nonBlankString(userinfo?.sub),
     ...personFrom([user?.human, user, userinfo]),
   };
-  const orgName = asString(org?.name);
-  const orgID = asString(org?.id);
+  const orgName = nonBlankString(org?.name);
+  const orgID = nonBlankString(org?.id);
   const shortName = oneLine(name.slice(FUNCTION_PREFIX.length)) || name;
   const who = personLabel(person);
   const content = buildContent({
@@ -679,17 +688,13 @@ function buildContent(parts: {
   deliveryType: DeliveryType;
   tag: string;
 }): NotificationInput {
-  const title = cap(oneLine(parts.title), LIMITS.title) || 'ZITADEL';
-  const subtitle = parts.subtitle === undefined ? '' : cap(oneLine(parts.subtitle), LIMITS.subtitle);
-  const body = cap(parts.lines.filter((part): part is string => part !== undefined).join('\n'), LIMITS.body);
-  const tag = cap(oneLine(parts.tag), LIMITS.tag);
-  return {
-    title,
-    ...(subtitle ? { subtitle } : {}),
-    ...(body.trim() ? { body } : {}),
+  return notificationContent({
+    title: oneLine(parts.title) || 'ZITADEL',
+    subtitle: parts.subtitle,
+    body: joinLines(parts.lines),
     deliveryType: parts.deliveryType,
-    tags: ['zitadel', ...(tag ? [tag] : [])],
-  };
+    tags: ['zitadel', oneLine(parts.tag)],
+  });
 }
 
 /** `Label: value` on one line, or nothing when there is no value. */
@@ -701,59 +706,20 @@ function line(label: string, value: string | undefined): string | undefined {
 
 // ---- small helpers -----------------------------------------------------------------------------
 
-function parseJsonObject(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return isObject(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function firstString(sources: readonly (Record<string, unknown> | undefined)[], keys: readonly string[]): string | undefined {
   for (const source of sources) {
     for (const key of keys) {
       const value = source?.[key];
-      if (typeof value === 'string' && value.trim()) return value;
+      if (nonBlank(value)) return value;
     }
   }
   return undefined;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function asString(value: unknown): string | undefined {
-  return typeof value === 'string' && value.trim() ? value : undefined;
-}
-
-function nonEmptyString(value: unknown): value is string {
-  return typeof value === 'string' && value.trim().length > 0;
-}
-
-function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
-/** Titles, subtitles and body values are one line each. */
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
-}
-
-/** Truncates to `limit` UTF-16 units (zod's count) with "…", never splitting a surrogate pair. */
-function cap(text: string, limit: number): string {
-  if (text.length <= limit) return text;
-  let end = limit - 1;
-  const code = text.charCodeAt(end - 1);
-  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
-  return `${text.slice(0, end)}…`;
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message.slice(0, 200) : 'unknown error';
+/**
+ * A non-blank string, as it is; anything else undefined. Not the shared `asString`: Go writes an
+ * unset string field as `""`, which says nothing here.
+ */
+function nonBlankString(value: unknown): string | undefined {
+  return nonBlank(value) ? value : undefined;
 }

@@ -1,13 +1,9 @@
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as fc from 'fast-check';
-import { HeraldError } from '../../../lambdas/core/errors';
 import { LIMITS, validateNotification } from '../../../lambdas/core/notification';
 import { auth0Parser } from '../../../lambdas/core/parsers/auth0';
-import type { ParsedNotification, ParseResult, WebhookRequest } from '../../../lambdas/core/parsers/types';
+import type { WebhookRequest } from '../../../lambdas/core/parsers/types';
+import { expectResultOrHeraldError, fixtures, malformedRequest, notificationsOf, parserHelpers, request, sha256 } from './helpers';
 
-const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'auth0');
 const FIXTURE_NAMES = ['jsonarray-batch', 'jsonobject-scp', 'jsonobject-gd-auth-failed'] as const;
 
 const STREAM_SECRET = 'Bearer a0-stream-7b1e4c9d2f6a';
@@ -15,25 +11,8 @@ const MOBILE_SAFARI = 'Mobile Safari 18.5.0 / iOS 18.5.0';
 const CHROME_WINDOWS = 'Chrome 141.0.0 / Windows 10.0.0';
 const JANE = 'jane.doe@acme-corp.example';
 
-/** The exact body bytes Auth0 sent, as the receiver gets them. */
-function fixtureBody(name: string): Buffer {
-  return readFileSync(join(FIXTURES, `${name}.json`));
-}
-
-function fixtureMeta(name: string) {
-  return JSON.parse(readFileSync(join(FIXTURES, `${name}.meta.json`), 'utf8'));
-}
-
-function fixtureRequest(name: string): WebhookRequest {
-  const headers = Object.fromEntries(
-    Object.entries(fixtureMeta(name).request.headers as Record<string, string>).map(([key, value]) => [key.toLowerCase(), value]),
-  );
-  return { body: fixtureBody(name), headers, query: {} };
-}
-
-function request(body: string | Buffer, headers: Record<string, string> = {}): WebhookRequest {
-  return { body: Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8'), headers, query: {} };
-}
+const { fixtureBody, fixtureMeta, fixtureRequest } = fixtures('auth0');
+const { parseAll, parseOne, parseError, presentedSecret } = parserHelpers(auth0Parser);
 
 /** JSONLINES as Auth0 writes it: the array fixture's items, one compact JSON object per line. */
 function jsonLinesFromArray(separator = '\n', trailer = ''): Buffer {
@@ -57,40 +36,9 @@ function item(data: Record<string, unknown>, logId = '90020251031120000000000000
   };
 }
 
-function notificationsOf(result: ParseResult): readonly ParsedNotification[] {
-  if (result.kind !== 'notifications') throw new Error(`expected notifications, got skip (${result.reason})`);
-  return result.notifications;
-}
-
-function parseAll(req: WebhookRequest): readonly ParsedNotification[] {
-  return notificationsOf(auth0Parser.parse(req));
-}
-
-function parseOne(req: WebhookRequest): ParsedNotification {
-  const notifications = parseAll(req);
-  expect(notifications).toHaveLength(1);
-  return notifications[0];
-}
-
-function parseError(req: WebhookRequest): HeraldError {
-  try {
-    auth0Parser.parse(req);
-  } catch (error) {
-    expect(error).toBeInstanceOf(HeraldError);
-    return error as HeraldError;
-  }
-  throw new Error('expected parse to throw');
-}
-
-function presentedSecret(req: WebhookRequest): string | undefined {
-  const auth = auth0Parser.auth;
-  if (auth?.kind !== 'header') throw new Error('auth0 authenticates with a header secret');
-  return auth.presentedSecret(req);
-}
-
 describe('auth0 fixtures', () => {
   test.each(FIXTURE_NAMES)('%s is a byte-exact copy', (name) => {
-    expect(createHash('sha256').update(fixtureBody(name)).digest('hex')).toBe(fixtureMeta(name).bodySha256);
+    expect(sha256(fixtureBody(name))).toBe(fixtureMeta(name).bodySha256);
   });
 });
 
@@ -118,7 +66,7 @@ describe('auth0Parser', () => {
     });
 
     test('never throws on a malformed request', () => {
-      const broken = { body: undefined, headers: undefined, query: undefined } as unknown as WebhookRequest;
+      const broken = malformedRequest();
       expect(presentedSecret(broken)).toBeUndefined();
     });
   });
@@ -387,14 +335,14 @@ describe('auth0Parser', () => {
 
     test('hashes a log_id that is not plain', () => {
       const logId = 'a b/c';
-      const expected = createHash('sha256').update(logId).digest('hex');
+      const expected = sha256(logId);
       expect(parseOne(request(JSON.stringify(item({ type: 'f' }, logId)))).dedupeKey).toBe(`auth0:${expected}`);
     });
 
     test('hashes what identifies the event when there is no log_id at all', () => {
       const event = { data: { type: 'f', date: '2025-10-31T12:00:00.000Z', user_name: 'x', ip: '203.0.113.77' } };
       const identity = ['f', '2025-10-31T12:00:00.000Z', null, 'x', null, '203.0.113.77', null];
-      const expected = createHash('sha256').update(JSON.stringify(identity)).digest('hex');
+      const expected = sha256(JSON.stringify(identity));
       expect(parseOne(request(JSON.stringify(event))).dedupeKey).toBe(`auth0:${expected}`);
     });
 
@@ -466,7 +414,7 @@ describe('auth0Parser', () => {
     });
 
     test('never throws on a malformed request', () => {
-      const broken = { body: undefined, headers: undefined, query: undefined } as unknown as WebhookRequest;
+      const broken = malformedRequest();
       expect(auth0Parser.detect(broken)).toBe(false);
     });
   });
@@ -479,21 +427,11 @@ describe('auth0Parser', () => {
       expect(typeof auth0Parser.detect(req)).toBe('boolean');
       const secret = presentedSecret(req);
       expect(secret === undefined || typeof secret === 'string').toBe(true);
-      let result: ParseResult;
-      try {
-        result = auth0Parser.parse(req);
-      } catch (error) {
-        expect(error).toBeInstanceOf(HeraldError);
-        return;
-      }
-      if (result.kind === 'notifications') {
-        expect(result.notifications.length).toBeGreaterThan(0);
-        for (const notification of result.notifications) {
-          validateNotification(notification.content);
-          expect(notification.dedupeKey).toMatch(/^auth0:/);
-          expect(notification.routine === undefined || notification.routine === true).toBe(true);
-        }
-      }
+      const result = expectResultOrHeraldError(auth0Parser, req, (notification) => {
+        expect(notification.dedupeKey).toMatch(/^auth0:/);
+        expect(notification.routine === undefined || notification.routine === true).toBe(true);
+      });
+      if (result?.kind === 'notifications') expect(result.notifications.length).toBeGreaterThan(0);
     }
 
     const headers = fc.dictionary(fc.constantFrom('authorization', 'Authorization', 'content-type', 'x-other'), fc.string(), { maxKeys: 3 });

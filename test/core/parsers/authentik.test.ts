@@ -1,13 +1,9 @@
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as fc from 'fast-check';
-import { HeraldError } from '../../../lambdas/core/errors';
 import { LIMITS, validateNotification } from '../../../lambdas/core/notification';
 import { authentikParser } from '../../../lambdas/core/parsers/authentik';
-import type { ParsedNotification, WebhookRequest } from '../../../lambdas/core/parsers/types';
+import type { WebhookRequest } from '../../../lambdas/core/parsers/types';
+import { expectResultOrHeraldError, fixtures, malformedRequest, parserHelpers, request, sha256 } from './helpers';
 
-const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'authentik');
 const FIXTURE_NAMES = [
   'webhook-login',
   'webhook-login-failed',
@@ -20,46 +16,13 @@ const FIXTURE_NAMES = [
 const IPHONE_SAFARI =
   'Mozilla/5.0 (iPhone; CPU iPhone OS 18_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.5 Mobile/15E148 Safari/604.1';
 
-/** The exact body bytes authentik sent, as the receiver gets them. */
-function fixtureBody(name: string): Buffer {
-  return readFileSync(join(FIXTURES, `${name}.json`));
-}
-
-function fixtureRequest(name: string): WebhookRequest {
-  const meta = JSON.parse(readFileSync(join(FIXTURES, `${name}.meta.json`), 'utf8'));
-  const headers = Object.fromEntries(
-    Object.entries(meta.request.headers as Record<string, string>).map(([key, value]) => [key.toLowerCase(), value]),
-  );
-  return { body: fixtureBody(name), headers, query: {} };
-}
-
-function request(body: string | Buffer, headers: Record<string, string> = {}): WebhookRequest {
-  return { body: Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8'), headers, query: {} };
-}
+const { fixtureBody, fixtureMeta, fixtureRequest } = fixtures('authentik');
+const { parseOne, parseError } = parserHelpers(authentikParser);
 
 /** A generic-webhook body as authentik's `json.dumps` writes it. */
 function webhookBody(fields: Record<string, unknown>): WebhookRequest {
   return request(JSON.stringify(fields, null, 0).replace(/","/g, '", "').replace(/":"/g, '": "'));
 }
-
-function parseOne(req: WebhookRequest): ParsedNotification {
-  const result = authentikParser.parse(req);
-  if (result.kind !== 'notifications') throw new Error(`expected notifications, got ${result.kind}`);
-  expect(result.notifications).toHaveLength(1);
-  return result.notifications[0];
-}
-
-function parseError(req: WebhookRequest): HeraldError {
-  try {
-    authentikParser.parse(req);
-  } catch (error) {
-    expect(error).toBeInstanceOf(HeraldError);
-    return error as HeraldError;
-  }
-  throw new Error('expected parse to throw');
-}
-
-const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
 const RECIPIENT = { user_email: 'secops@acme-corp.example', user_username: 'secops' };
 const EVENT_USER = { event_user_email: 'jane.doe@acme-corp.example', event_user_username: 'jdoe' };
@@ -77,8 +40,8 @@ const UNKNOWN_USER_LOGIN_FAILED =
 
 describe('authentik fixtures', () => {
   test.each(FIXTURE_NAMES)('%s is a byte-exact copy', (name) => {
-    const meta = JSON.parse(readFileSync(join(FIXTURES, `${name}.meta.json`), 'utf8'));
-    expect(createHash('sha256').update(fixtureBody(name)).digest('hex')).toBe(meta.bodySha256);
+    const meta = fixtureMeta(name);
+    expect(sha256(fixtureBody(name))).toBe(meta.bodySha256);
   });
 });
 
@@ -375,26 +338,12 @@ describe('authentikParser', () => {
     });
 
     test('never throws on a malformed request', () => {
-      const broken = { body: undefined, headers: undefined, query: undefined } as unknown as WebhookRequest;
+      const broken = malformedRequest();
       expect(authentikParser.detect(broken)).toBe(false);
     });
   });
 
   describe('properties', () => {
-    /** Either a valid notification or a HeraldError, never anything else. */
-    function expectResultOrHeraldError(req: WebhookRequest): void {
-      let parsed: ReturnType<typeof authentikParser.parse>;
-      try {
-        parsed = authentikParser.parse(req);
-      } catch (error) {
-        expect(error).toBeInstanceOf(HeraldError);
-        return;
-      }
-      if (parsed.kind === 'notifications') {
-        for (const notification of parsed.notifications) validateNotification(notification.content);
-      }
-    }
-
     const genericBody = fc.record({
       body: fc.oneof(fc.string({ unit: 'binary' }), fc.jsonValue().map((value) => `login_failed: ${JSON.stringify(value)}`)),
       severity: fc.constantFrom('notice', 'warning', 'alert'),
@@ -413,7 +362,7 @@ describe('authentikParser', () => {
       );
       fc.assert(
         fc.property(bytes, (body) => {
-          expectResultOrHeraldError(request(body));
+          expectResultOrHeraldError(authentikParser, request(body));
           expect(typeof authentikParser.detect(request(body))).toBe('boolean');
         }),
         { numRuns: 10_000 },

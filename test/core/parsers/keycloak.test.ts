@@ -1,13 +1,21 @@
-import { createHash, createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHmac } from 'node:crypto';
 import * as fc from 'fast-check';
-import { HeraldError } from '../../../lambdas/core/errors';
 import { LIMITS, validateNotification } from '../../../lambdas/core/notification';
 import { keycloakParser } from '../../../lambdas/core/parsers/keycloak';
-import type { ParsedNotification, ParseResult, WebhookRequest } from '../../../lambdas/core/parsers/types';
+import type { WebhookRequest } from '../../../lambdas/core/parsers/types';
+import {
+  expectResultOrHeraldError,
+  fixtures,
+  malformedRequest,
+  parserHelpers,
+  passesOrHeraldError,
+  request,
+  sha256,
+  thrown,
+  withChangedByte,
+  withHeader,
+} from './helpers';
 
-const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'keycloak');
 /** p2-inc/keycloak-events bodies, signed with X-Keycloak-Signature (HmacSHA256). */
 const P2_FIXTURES = ['p2-access-login-error', 'p2-access-login', 'p2-access-register', 'p2-admin-user-create'] as const;
 /** vymalo/keycloak-webhook bodies: no signature, HTTP Basic only. */
@@ -27,24 +35,9 @@ interface FixtureMeta {
   signing: { secret: string; expected: string } | null;
 }
 
-/** The exact body bytes the extension sent, as the receiver gets them. */
-function fixtureBody(name: string): Buffer {
-  return readFileSync(join(FIXTURES, `${name}.json`));
-}
-
-function fixtureMeta(name: string): FixtureMeta {
-  return JSON.parse(readFileSync(join(FIXTURES, `${name}.meta.json`), 'utf8')) as FixtureMeta;
-}
-
-/** The fixture as API Gateway hands it over: header names lower-cased. */
-function fixtureRequest(name: string, body: Buffer = fixtureBody(name)): WebhookRequest {
-  const headers = Object.fromEntries(Object.entries(fixtureMeta(name).request.headers).map(([key, value]) => [key.toLowerCase(), value]));
-  return { body, headers, query: {} };
-}
-
-function request(body: string | Buffer, headers: Record<string, string> = {}): WebhookRequest {
-  return { body: Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8'), headers, query: {} };
-}
+const { fixtureBody, fixtureMeta, fixtureRequest } = fixtures<FixtureMeta>('keycloak');
+const helpers = parserHelpers(keycloakParser);
+const { parseOne } = helpers;
 
 /** A body as Jackson or Gson writes it (compact), signed as p2's `calculateHmacSha` signs it. */
 function signedRequest(payload: object, algorithm: 'sha256' | 'sha1' = 'sha256', secret = SECRET): WebhookRequest {
@@ -52,36 +45,9 @@ function signedRequest(payload: object, algorithm: 'sha256' | 'sha1' = 'sha256',
   return request(body, { 'x-keycloak-signature': createHmac(algorithm, secret).update(body).digest('hex') });
 }
 
-function withChangedByte(body: Buffer, index = Math.floor(body.length / 2)): Buffer {
-  const changed = Buffer.from(body);
-  changed[index] ^= 0x01;
-  return changed;
-}
-
-function parseOne(req: WebhookRequest): ParsedNotification {
-  const result = keycloakParser.parse(req);
-  if (result.kind !== 'notifications') throw new Error(`expected notifications, got ${result.kind}`);
-  expect(result.notifications).toHaveLength(1);
-  return result.notifications[0];
-}
-
-function thrown(action: () => unknown): HeraldError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(HeraldError);
-    return error as HeraldError;
-  }
-  throw new Error('expected a HeraldError');
-}
-
 function verify(req: WebhookRequest, key = SECRET): void {
-  const auth = keycloakParser.auth;
-  if (auth?.kind !== 'signature') throw new Error('keycloak must authenticate by signature');
-  auth.verify(req, key, NOW);
+  helpers.verify(req, key, NOW);
 }
-
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 /** A p2 user event, built like p2-access-login-error.json (ExtendedAdminEvent for an Event). */
 function p2UserEvent(type: string, fields: Record<string, unknown> = {}): Record<string, unknown> {
@@ -186,7 +152,7 @@ describe('keycloakParser', () => {
 
     test('accepts the digest in upper case', () => {
       const req = fixtureRequest('p2-access-login');
-      const upper = { ...req, headers: { ...req.headers, 'x-keycloak-signature': req.headers['x-keycloak-signature'].toUpperCase() } };
+      const upper = withHeader(req, 'x-keycloak-signature', req.headers['x-keycloak-signature'].toUpperCase());
       expect(() => verify(upper)).not.toThrow();
     });
 
@@ -209,12 +175,12 @@ describe('keycloakParser', () => {
       ['an empty value', () => ''],
     ])('refuses %s', (_, mangle) => {
       const req = fixtureRequest('p2-access-login');
-      const mangled = { ...req, headers: { ...req.headers, 'x-keycloak-signature': mangle(req.headers['x-keycloak-signature']) } };
+      const mangled = withHeader(req, 'x-keycloak-signature', mangle(req.headers['x-keycloak-signature']));
       expect(thrown(() => verify(mangled)).code).toBe('invalid_signature');
     });
 
     test('answers a malformed request with invalid_signature', () => {
-      const broken = { body: undefined, headers: undefined, query: undefined } as unknown as WebhookRequest;
+      const broken = malformedRequest();
       expect(thrown(() => verify(broken)).code).toBe('invalid_signature');
     });
   });
@@ -548,7 +514,7 @@ describe('keycloakParser', () => {
     });
 
     test.each([
-      ['a Logto payload', readFileSync(join(__dirname, '..', '..', 'fixtures', 'logto', 'post-sign-in.json'))],
+      ['a Logto payload', fixtures('logto').fixtureBody('post-sign-in')],
       ['a Svix/Clerk event', '{"type": "session.created", "object": "event", "data": {}}'],
       ['an authentik body', '{"body": "login: {}", "severity": "notice", "user_username": "a"}'],
       ['a bare type without a realm', '{"type": "LOGIN", "id": "x"}'],
@@ -559,7 +525,7 @@ describe('keycloakParser', () => {
     });
 
     test('never throws on a malformed request', () => {
-      const broken = { body: undefined, headers: undefined, query: undefined } as unknown as WebhookRequest;
+      const broken = malformedRequest();
       expect(keycloakParser.detect(broken)).toBe(false);
     });
   });
@@ -570,24 +536,10 @@ describe('keycloakParser', () => {
     /** parse gives valid notifications, a skip or a HeraldError; detect a boolean; verify passes or throws a HeraldError. */
     function expectWellBehaved(req: WebhookRequest): void {
       expect(typeof keycloakParser.detect(req)).toBe('boolean');
-      try {
-        verify(req);
-      } catch (error) {
-        expect(error).toBeInstanceOf(HeraldError);
-      }
-      let result: ParseResult;
-      try {
-        result = keycloakParser.parse(req);
-      } catch (error) {
-        expect(error).toBeInstanceOf(HeraldError);
-        return;
-      }
-      if (result.kind === 'notifications') {
-        for (const notification of result.notifications) {
-          validateNotification(notification.content);
-          expect(notification.routine === undefined || notification.routine === true).toBe(true);
-        }
-      }
+      passesOrHeraldError(() => verify(req));
+      expectResultOrHeraldError(keycloakParser, req, (notification) => {
+        expect(notification.routine === undefined || notification.routine === true).toBe(true);
+      });
     }
 
     const headers = fc.oneof(

@@ -1,13 +1,21 @@
-import { createHash, createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHmac } from 'node:crypto';
 import * as fc from 'fast-check';
-import { HeraldError } from '../../../lambdas/core/errors';
 import { LIMITS, validateNotification } from '../../../lambdas/core/notification';
 import { logtoParser } from '../../../lambdas/core/parsers/logto';
-import type { ParsedNotification, ParseResult, WebhookRequest } from '../../../lambdas/core/parsers/types';
+import type { WebhookRequest } from '../../../lambdas/core/parsers/types';
+import {
+  expectResultOrHeraldError,
+  fixtures,
+  malformedRequest,
+  parserHelpers,
+  passesOrHeraldError,
+  request,
+  sha256,
+  thrown,
+  withChangedByte,
+  withHeader,
+} from './helpers';
 
-const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'logto');
 const FIXTURE_NAMES = ['post-sign-in', 'user-created'] as const;
 
 const NOW = new Date('2025-10-31T10:12:05Z');
@@ -22,27 +30,12 @@ interface FixtureMeta {
   signing: { secret: string; expected: string };
 }
 
-/** The exact body bytes Logto sent, as the receiver gets them. */
-function fixtureBody(name: string): Buffer {
-  return readFileSync(join(FIXTURES, `${name}.json`));
-}
-
-function fixtureMeta(name: string): FixtureMeta {
-  return JSON.parse(readFileSync(join(FIXTURES, `${name}.meta.json`), 'utf8')) as FixtureMeta;
-}
-
-/** The fixture as API Gateway hands it over: header names lower-cased. */
-function fixtureRequest(name: string, body: Buffer = fixtureBody(name)): WebhookRequest {
-  const headers = Object.fromEntries(Object.entries(fixtureMeta(name).request.headers).map(([key, value]) => [key.toLowerCase(), value]));
-  return { body, headers, query: {} };
-}
+const { fixtureBody, fixtureMeta, fixtureRequest } = fixtures<FixtureMeta>('logto');
+const helpers = parserHelpers(logtoParser);
+const { parseOne } = helpers;
 
 function fixturePayload(name: string): Record<string, unknown> {
   return JSON.parse(fixtureBody(name).toString('utf8')) as Record<string, unknown>;
-}
-
-function request(body: string | Buffer, headers: Record<string, string> = {}): WebhookRequest {
-  return { body: Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8'), headers, query: {} };
 }
 
 /** A payload as `sendWebhookRequest` sends it: `JSON.stringify` is both the body and what is signed. */
@@ -55,40 +48,9 @@ function hookRequest(payload: object, key = SIGNING_KEY): WebhookRequest {
   });
 }
 
-function withChangedByte(body: Buffer, index = Math.floor(body.length / 2)): Buffer {
-  const changed = Buffer.from(body);
-  changed[index] ^= 0x01;
-  return changed;
-}
-
-function withHeader(req: WebhookRequest, name: string, value: string): WebhookRequest {
-  return { ...req, headers: { ...req.headers, [name]: value } };
-}
-
-function parseOne(req: WebhookRequest): ParsedNotification {
-  const result = logtoParser.parse(req);
-  if (result.kind !== 'notifications') throw new Error(`expected notifications, got ${result.kind}`);
-  expect(result.notifications).toHaveLength(1);
-  return result.notifications[0];
-}
-
-function thrown(action: () => unknown): HeraldError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(HeraldError);
-    return error as HeraldError;
-  }
-  throw new Error('expected a HeraldError');
-}
-
 function verify(req: WebhookRequest, key = SIGNING_KEY): void {
-  const auth = logtoParser.auth;
-  if (auth?.kind !== 'signature') throw new Error('logto must authenticate by signature');
-  auth.verify(req, key, NOW);
+  helpers.verify(req, key, NOW);
 }
-
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 const JDOE = {
   id: 'k2x9q4w7m1zv',
@@ -220,7 +182,7 @@ describe('logtoParser', () => {
     });
 
     test('answers a malformed request with invalid_signature', () => {
-      const broken = { body: undefined, headers: undefined, query: undefined } as unknown as WebhookRequest;
+      const broken = malformedRequest();
       expect(thrown(() => verify(broken)).code).toBe('invalid_signature');
     });
   });
@@ -458,7 +420,7 @@ describe('logtoParser', () => {
     });
 
     test.each([
-      ['a Keycloak event', readFileSync(join(__dirname, '..', '..', 'fixtures', 'keycloak', 'p2-access-login.json'))],
+      ['a Keycloak event', fixtures('keycloak').fixtureBody('p2-access-login')],
       ['an event without a hookId', '{"event": "PostSignIn", "createdAt": "2025-10-31T10:12:03.512Z"}'],
       ['a Svix/Clerk event', '{"type": "session.created", "object": "event", "data": {}}'],
       ['invalid JSON', '{"event"'],
@@ -468,7 +430,7 @@ describe('logtoParser', () => {
     });
 
     test('never throws on a malformed request', () => {
-      const broken = { body: undefined, headers: undefined, query: undefined } as unknown as WebhookRequest;
+      const broken = malformedRequest();
       expect(logtoParser.detect(broken)).toBe(false);
     });
   });
@@ -479,21 +441,8 @@ describe('logtoParser', () => {
     /** parse gives valid notifications or a HeraldError; detect a boolean; verify passes or throws a HeraldError. */
     function expectWellBehaved(req: WebhookRequest): void {
       expect(typeof logtoParser.detect(req)).toBe('boolean');
-      try {
-        verify(req);
-      } catch (error) {
-        expect(error).toBeInstanceOf(HeraldError);
-      }
-      let result: ParseResult;
-      try {
-        result = logtoParser.parse(req);
-      } catch (error) {
-        expect(error).toBeInstanceOf(HeraldError);
-        return;
-      }
-      if (result.kind === 'notifications') {
-        for (const notification of result.notifications) validateNotification(notification.content);
-      }
+      passesOrHeraldError(() => verify(req));
+      expectResultOrHeraldError(logtoParser, req);
     }
 
     const headers = fc.oneof(

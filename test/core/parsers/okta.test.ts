@@ -1,13 +1,11 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as fc from 'fast-check';
-import { HeraldError } from '../../../lambdas/core/errors';
 import { LIMITS, validateNotification } from '../../../lambdas/core/notification';
 import { oktaParser } from '../../../lambdas/core/parsers/okta';
-import type { ParsedNotification, ParseResult, ReplyContext, WebhookRequest } from '../../../lambdas/core/parsers/types';
+import type { ReplyContext, WebhookRequest } from '../../../lambdas/core/parsers/types';
+import { expectResultOrHeraldError, fixtures, malformedRequest, notificationsOf, parserHelpers, request as plainRequest, sha256 } from './helpers';
 
-const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'okta');
 const EVENT_FIXTURES = ['event-user-session-start-failure', 'event-user-auth-via-mfa'] as const;
 
 const HOOK_SECRET = 'okta-hook-Secr3t-91c2';
@@ -15,26 +13,19 @@ const JANE = 'jane.doe@acme-corp.example';
 
 type MethodRequest = WebhookRequest & { readonly method: string };
 
-function fixtureBody(name: string): Buffer {
-  return readFileSync(join(FIXTURES, `${name}.json`));
-}
-
-function fixtureMeta(name: string) {
-  return JSON.parse(readFileSync(join(FIXTURES, `${name}.meta.json`), 'utf8'));
-}
+const okta = fixtures('okta');
+const { fixtureBody, fixtureMeta } = okta;
+const { parseOne, parseError, presentedSecret } = parserHelpers(oktaParser);
 
 /** The request a fixture's meta describes, header names lower-cased as HTTP API delivers them. */
 function fixtureRequest(name: string): MethodRequest {
   const meta = fixtureMeta(name);
-  const headers = Object.fromEntries(
-    Object.entries(meta.request.headers as Record<string, string>).map(([key, value]) => [key.toLowerCase(), value]),
-  );
   const body = meta.bodyFile ? fixtureBody(name) : Buffer.alloc(0);
-  return { body, headers, query: {}, method: meta.request.method };
+  return { ...okta.fixtureRequest(name, body), method: meta.request.method as string };
 }
 
 function request(body: string | Buffer, headers: Record<string, string> = {}, method = 'POST'): MethodRequest {
-  return { body: Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8'), headers, query: {}, method };
+  return { ...plainRequest(body, headers), method };
 }
 
 /** A LogEvent like the fixtures'; fields override a successful sign-in. */
@@ -67,33 +58,6 @@ function delivery(events: unknown[]): MethodRequest {
   );
 }
 
-function notificationsOf(result: ParseResult): readonly ParsedNotification[] {
-  if (result.kind !== 'notifications') throw new Error(`expected notifications, got skip (${result.reason})`);
-  return result.notifications;
-}
-
-function parseOne(req: WebhookRequest): ParsedNotification {
-  const notifications = notificationsOf(oktaParser.parse(req));
-  expect(notifications).toHaveLength(1);
-  return notifications[0];
-}
-
-function parseError(req: WebhookRequest): HeraldError {
-  try {
-    oktaParser.parse(req);
-  } catch (error) {
-    expect(error).toBeInstanceOf(HeraldError);
-    return error as HeraldError;
-  }
-  throw new Error('expected parse to throw');
-}
-
-function presentedSecret(req: WebhookRequest): string | undefined {
-  const auth = oktaParser.auth;
-  if (auth?.kind !== 'header') throw new Error('okta authenticates with a header secret');
-  return auth.presentedSecret(req);
-}
-
 function handshake(req: MethodRequest) {
   if (!oktaParser.handshake) throw new Error('okta answers a verification handshake');
   return oktaParser.handshake(req);
@@ -101,7 +65,7 @@ function handshake(req: MethodRequest) {
 
 describe('okta fixtures', () => {
   test.each(EVENT_FIXTURES)('%s is a byte-exact copy', (name) => {
-    expect(createHash('sha256').update(fixtureBody(name)).digest('hex')).toBe(fixtureMeta(name).bodySha256);
+    expect(sha256(fixtureBody(name))).toBe(fixtureMeta(name).bodySha256);
   });
 });
 
@@ -121,7 +85,7 @@ describe('oktaParser', () => {
     });
 
     test('never throws on a malformed request', () => {
-      const broken = { body: undefined, headers: undefined, query: undefined } as unknown as WebhookRequest;
+      const broken = malformedRequest();
       expect(presentedSecret(broken)).toBeUndefined();
     });
   });
@@ -133,7 +97,7 @@ describe('oktaParser', () => {
       expect(reply).toEqual({
         status: meta.expectedResponse.status,
         headers: { 'content-type': 'application/json' },
-        body: readFileSync(join(FIXTURES, meta.expectedResponse.bodyFile), 'utf8'),
+        body: readFileSync(join(okta.dir, meta.expectedResponse.bodyFile), 'utf8'),
       });
     });
 
@@ -279,15 +243,13 @@ describe('oktaParser', () => {
 
     test('keys an event without uuid by what identifies it', () => {
       const event = logEvent({ uuid: undefined, transaction: { id: 't-1' } });
-      const expected = createHash('sha256')
-        .update(JSON.stringify(['user.session.start', '2025-10-31T12:00:00.000Z', 't-1', '00ub0oNGTSWTBKOLGLNR', 'User login to Okta']))
-        .digest('hex');
+      const expected = sha256(JSON.stringify(['user.session.start', '2025-10-31T12:00:00.000Z', 't-1', '00ub0oNGTSWTBKOLGLNR', 'User login to Okta']));
       expect(parseOne(delivery([event])).dedupeKey).toBe(`okta:${expected}`);
     });
 
     test('hashes a uuid that is not plain', () => {
       const uuid = 'not a uuid';
-      expect(parseOne(delivery([logEvent({ uuid })])).dedupeKey).toBe(`okta:${createHash('sha256').update(uuid).digest('hex')}`);
+      expect(parseOne(delivery([logEvent({ uuid })])).dedupeKey).toBe(`okta:${sha256(uuid)}`);
     });
   });
 
@@ -353,7 +315,7 @@ describe('oktaParser', () => {
     });
 
     test('never throws on a malformed request', () => {
-      const broken = { body: undefined, headers: undefined, query: undefined } as unknown as WebhookRequest;
+      const broken = malformedRequest();
       expect(oktaParser.detect(broken)).toBe(false);
     });
   });
@@ -371,19 +333,9 @@ describe('oktaParser', () => {
         expect(reply.status).toBe(200);
         expect(Object.keys(JSON.parse(reply.body))).toEqual(['verification']);
       }
-      let result: ParseResult;
-      try {
-        result = oktaParser.parse(req);
-      } catch (error) {
-        expect(error).toBeInstanceOf(HeraldError);
-        return;
-      }
-      if (result.kind === 'notifications') {
-        for (const notification of result.notifications) {
-          validateNotification(notification.content);
-          expect(notification.dedupeKey).toMatch(/^okta:/);
-        }
-      }
+      expectResultOrHeraldError(oktaParser, req, (notification) => {
+        expect(notification.dedupeKey).toMatch(/^okta:/);
+      });
     }
 
     const headers = fc.dictionary(

@@ -1,16 +1,24 @@
-import { createHash, createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHmac } from 'node:crypto';
 import * as fc from 'fast-check';
-import { HeraldError } from '../../../lambdas/core/errors';
+import type { HeraldError } from '../../../lambdas/core/errors';
 import { LIMITS, validateNotification } from '../../../lambdas/core/notification';
 import { svixParser } from '../../../lambdas/core/parsers/svix';
-import type { ParsedNotification, ParseResult, WebhookRequest } from '../../../lambdas/core/parsers/types';
+import type { WebhookRequest } from '../../../lambdas/core/parsers/types';
+import {
+  expectResultOrHeraldError,
+  fixtures,
+  malformedRequest,
+  notificationsOf,
+  parserHelpers,
+  passesOrHeraldError,
+  request,
+  sha256,
+} from './helpers';
 
-const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'clerk');
+const clerk = fixtures('clerk');
 const FIXTURE = 'session-created';
 
-const META = JSON.parse(readFileSync(join(FIXTURES, `${FIXTURE}.meta.json`), 'utf8'));
+const META = clerk.fixtureMeta(FIXTURE);
 const SECRET: string = META.signing.secret;
 /** The fixture's `svix-timestamp`, and the moment its meta says to verify at (10 s later). */
 const SIGNED_AT = Number(META.request.headers['svix-timestamp']);
@@ -21,18 +29,11 @@ const IPHONE_SAFARI =
 
 /** The exact body bytes Svix sent, as the receiver gets them. */
 function fixtureBody(): Buffer {
-  return readFileSync(join(FIXTURES, `${FIXTURE}.json`));
+  return clerk.fixtureBody(FIXTURE);
 }
 
 function fixtureRequest(): WebhookRequest {
-  const headers = Object.fromEntries(
-    Object.entries(META.request.headers as Record<string, string>).map(([key, value]) => [key.toLowerCase(), value]),
-  );
-  return { body: fixtureBody(), headers, query: {} };
-}
-
-function request(body: string | Buffer, headers: Record<string, string> = {}): WebhookRequest {
-  return { body: Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8'), headers, query: {} };
+  return clerk.fixtureRequest(FIXTURE);
 }
 
 /** Signs as Svix does, independently of the parser: base64 HMAC-SHA256 of `id.timestamp.body`. */
@@ -63,44 +64,16 @@ function clerkEvent(type: string, data: Record<string, unknown>, extra: Record<s
   });
 }
 
+const helpers = parserHelpers(svixParser);
+const { parseOne, parseError } = helpers;
+
 function verify(req: WebhookRequest, key: string = SECRET, now: Date = VERIFY_AT): void {
-  const auth = svixParser.auth;
-  if (auth?.kind !== 'signature') throw new Error('clerk authenticates with a signature');
-  auth.verify(req, key, now);
+  helpers.verify(req, key, now);
 }
 
 function verifyError(req: WebhookRequest, key: string = SECRET, now: Date = VERIFY_AT): HeraldError {
-  try {
-    verify(req, key, now);
-  } catch (error) {
-    expect(error).toBeInstanceOf(HeraldError);
-    return error as HeraldError;
-  }
-  throw new Error('expected verify to throw');
+  return helpers.verifyError(req, key, now);
 }
-
-function notificationsOf(result: ParseResult): readonly ParsedNotification[] {
-  if (result.kind !== 'notifications') throw new Error(`expected notifications, got skip (${result.reason})`);
-  return result.notifications;
-}
-
-function parseOne(req: WebhookRequest): ParsedNotification {
-  const notifications = notificationsOf(svixParser.parse(req));
-  expect(notifications).toHaveLength(1);
-  return notifications[0];
-}
-
-function parseError(req: WebhookRequest): HeraldError {
-  try {
-    svixParser.parse(req);
-  } catch (error) {
-    expect(error).toBeInstanceOf(HeraldError);
-    return error as HeraldError;
-  }
-  throw new Error('expected parse to throw');
-}
-
-const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 
 describe('clerk fixtures', () => {
   test('session-created is a byte-exact copy', () => {
@@ -227,7 +200,7 @@ describe('svixParser', () => {
     });
 
     test('refuses a malformed request with a HeraldError', () => {
-      const broken = { body: undefined, headers: undefined, query: undefined } as unknown as WebhookRequest;
+      const broken = malformedRequest();
       expect(verifyError(broken).code).toBe('invalid_signature');
       expect(verifyError({ ...fixtureRequest(), body: undefined } as unknown as WebhookRequest).code).toBe('invalid_signature');
     });
@@ -413,7 +386,7 @@ describe('svixParser', () => {
     });
 
     test('never throws on a malformed request', () => {
-      const broken = { body: undefined, headers: undefined, query: undefined } as unknown as WebhookRequest;
+      const broken = malformedRequest();
       expect(svixParser.detect(broken)).toBe(false);
     });
   });
@@ -425,26 +398,12 @@ describe('svixParser', () => {
     /** detect, verify and parse: booleans, valid notifications or a HeraldError, never anything else. */
     function checkRequest(req: WebhookRequest, key: string): void {
       expect(typeof svixParser.detect(req)).toBe('boolean');
-      try {
-        verify(req, key, NOW);
-      } catch (error) {
-        expect(error).toBeInstanceOf(HeraldError);
-        expect(['invalid_signature', 'signature_expired']).toContain((error as HeraldError).code);
-      }
-      let result: ParseResult;
-      try {
-        result = svixParser.parse(req);
-      } catch (error) {
-        expect(error).toBeInstanceOf(HeraldError);
-        return;
-      }
-      if (result.kind === 'notifications') {
-        for (const notification of result.notifications) {
-          validateNotification(notification.content);
-          expect(notification.dedupeKey).toMatch(/^svix:/);
-          expect(notification.routine === undefined || notification.routine === true).toBe(true);
-        }
-      }
+      const error = passesOrHeraldError(() => verify(req, key, NOW));
+      if (error) expect(['invalid_signature', 'signature_expired']).toContain(error.code);
+      expectResultOrHeraldError(svixParser, req, (notification) => {
+        expect(notification.dedupeKey).toMatch(/^svix:/);
+        expect(notification.routine === undefined || notification.routine === true).toBe(true);
+      });
     }
 
     const key = fc.oneof(fc.constant(SECRET), fc.string(), fc.base64String().map((value) => `whsec_${value}`));

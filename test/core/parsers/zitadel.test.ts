@@ -1,13 +1,13 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as fc from 'fast-check';
 import { HeraldError } from '../../../lambdas/core/errors';
 import { LIMITS, validateNotification } from '../../../lambdas/core/notification';
-import type { ParsedNotification, ParseResult, SourceReply, WebhookRequest } from '../../../lambdas/core/parsers/types';
+import type { ParseResult, SourceReply, WebhookRequest } from '../../../lambdas/core/parsers/types';
 import { verifyZitadelSignature, zitadelParser } from '../../../lambdas/core/parsers/zitadel';
+import { fixtures, malformedRequest, parserHelpers, request, sha256 } from './helpers';
 
-const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'zitadel');
 const FIXTURE_NAMES = ['event-user-locked', 'event-session-user-checked', 'request-add-human-user', 'function-preaccesstoken'] as const;
 type FixtureName = (typeof FIXTURE_NAMES)[number];
 
@@ -26,24 +26,9 @@ interface FixtureMeta {
   signing: { secret: string; timestamp: number; expected: string; verifyAt: number };
 }
 
-/** The exact body bytes ZITADEL sent, as the receiver gets them. */
-function fixtureBody(name: string): Buffer {
-  return readFileSync(join(FIXTURES, `${name}.json`));
-}
-
-function fixtureMeta(name: string): FixtureMeta {
-  return JSON.parse(readFileSync(join(FIXTURES, `${name}.meta.json`), 'utf8')) as FixtureMeta;
-}
-
-/** Headers as API Gateway HTTP API delivers them: names lower-cased. */
-function fixtureRequest(name: string): WebhookRequest {
-  const headers = Object.fromEntries(Object.entries(fixtureMeta(name).request.headers).map(([key, value]) => [key.toLowerCase(), value]));
-  return { body: fixtureBody(name), headers, query: {} };
-}
-
-function request(body: string | Buffer, headers: Record<string, string> = {}): WebhookRequest {
-  return { body: Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8'), headers, query: {} };
-}
+const { dir: FIXTURES, fixtureBody, fixtureMeta, fixtureRequest } = fixtures<FixtureMeta>('zitadel');
+const helpers = parserHelpers(zitadelParser);
+const { parseOne, parseError } = helpers;
 
 /** What ZITADEL's `ComputeSignatureHeader` sends, computed here apart from the parser. */
 function signatureFor(body: Buffer, t: number, key = SIGNING_KEY): string {
@@ -57,36 +42,11 @@ function signedRequest(body: string, t = SIGNED_AT): WebhookRequest {
 }
 
 function verify(req: WebhookRequest, now: Date = VERIFY_AT, key = SIGNING_KEY): void {
-  const auth = zitadelParser.auth;
-  if (auth?.kind !== 'signature') throw new Error('zitadel must authenticate by signature');
-  auth.verify(req, key, now);
+  helpers.verify(req, key, now);
 }
 
 function verifyError(req: WebhookRequest, now: Date = VERIFY_AT, key = SIGNING_KEY): HeraldError {
-  try {
-    verify(req, now, key);
-  } catch (error) {
-    expect(error).toBeInstanceOf(HeraldError);
-    return error as HeraldError;
-  }
-  throw new Error('expected verify to throw');
-}
-
-function parseOne(req: WebhookRequest): ParsedNotification {
-  const result = zitadelParser.parse(req);
-  if (result.kind !== 'notifications') throw new Error(`expected notifications, got ${result.kind}`);
-  expect(result.notifications).toHaveLength(1);
-  return result.notifications[0];
-}
-
-function parseError(req: WebhookRequest): HeraldError {
-  try {
-    zitadelParser.parse(req);
-  } catch (error) {
-    expect(error).toBeInstanceOf(HeraldError);
-    return error as HeraldError;
-  }
-  throw new Error('expected parse to throw');
+  return helpers.verifyError(req, key, now);
 }
 
 function replyTo(req: WebhookRequest, result: ParseResult = { kind: 'skip', reason: 'test' }): SourceReply {
@@ -125,7 +85,6 @@ function expectSafeReply(reply: SourceReply): void {
   expect(forwardingKeysIn(reply.body)).toEqual([]);
 }
 
-const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 
 // ---- payloads built from the format (idp-formats.md §2), compact as Go's encoding/json writes them ----
 
@@ -764,7 +723,7 @@ describe('zitadelParser', () => {
     });
 
     test('never throws on a malformed request', () => {
-      const broken = { body: undefined, headers: undefined, query: undefined } as unknown as WebhookRequest;
+      const broken = malformedRequest();
       expect(zitadelParser.detect(broken)).toBe(false);
     });
   });

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerBucketCommands } from './commands/bucket';
 import { registerDeviceCommands } from './commands/device';
+import { registerDlqCommands } from './commands/dlq';
 import { registerHistoryCommands } from './commands/history';
 import { registerLocalCommand } from './commands/local';
 import { registerMagicCodeCommands } from './commands/magic-code';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerDeviceCommands(program);
   registerSendCommand(program);
   registerHistoryCommands(program);
+  registerDlqCommands(program);
   registerRenderCommand(program);
   registerLocalCommand(program);
   return program;

@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { AdminApi } from './admin';
 import { Api, type ApiDomainProps } from './api';
 import { Delivery } from './delivery';
+import { EndpointLifecycle } from './lifecycle';
 import { Monitoring } from './monitoring';
 import { PushPlatforms } from './push-platforms';
 import { NotificationQueue } from './queue';
@@ -83,18 +84,34 @@ export class HeraldStack extends Stack {
     this.api = new Api(this, 'Api', { table: store.table, queue: queue.queue, platformEnvironment, domain });
     push.grantEndpointManagement(this.api.ingestFunction);
 
-    this.admin = new AdminApi(this, 'Admin', { httpApi: this.api.httpApi, table: store.table, platformEnvironment });
+    this.admin = new AdminApi(this, 'Admin', {
+      httpApi: this.api.httpApi,
+      table: store.table,
+      queue: queue.queue,
+      deadLetterQueue: queue.deadLetterQueue,
+      platformEnvironment,
+    });
     // Deleting a device or a bucket deletes the devices' SNS endpoints.
     push.grantEndpointManagement(this.admin.function);
 
     const delivery = new Delivery(this, 'Delivery', { table: store.table, queue: queue.queue, timeout: deliveryTimeout, historyDays: props.historyDays });
     push.grantPublish(delivery.function);
 
+    // Pruning disabled devices daily, and SNS's endpoint events applied to devices.
+    const lifecycle = new EndpointLifecycle(this, 'Lifecycle', { table: store.table, eventTopic: push.eventTopic });
+    push.grantEndpointDeletion(lifecycle.maintenanceFunction);
+
     const monitoring = new Monitoring(this, 'Monitoring', {
       httpApi: this.api.httpApi,
       queue: queue.queue,
       deadLetterQueue: queue.deadLetterQueue,
-      functions: { Ingest: this.api.ingestFunction, Delivery: delivery.function, Admin: this.admin.function },
+      functions: {
+        Ingest: this.api.ingestFunction,
+        Delivery: delivery.function,
+        Admin: this.admin.function,
+        Maintenance: lifecycle.maintenanceFunction,
+        ...(lifecycle.feedbackFunction ? { Feedback: lifecycle.feedbackFunction } : {}),
+      },
       alarmEmail: props.alarmEmail,
     });
 

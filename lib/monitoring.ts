@@ -7,6 +7,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { PlatformKey } from '../lambdas/core/push/types';
 
 export interface MonitoringProps {
   readonly httpApi: apigwv2.IHttpApi;
@@ -28,6 +29,11 @@ export interface MonitoringProps {
   readonly metricsNamespace?: string;
 }
 
+/** The platforms Herald publishes to (the `platform` dimension of its push metrics). */
+const PLATFORM_KEYS: readonly PlatformKey[] = ['APNS', 'APNS_SANDBOX', 'GCM'];
+/** The `service` dimension Powertools adds to every metric (POWERTOOLS_SERVICE_NAME, set by HeraldFunction). */
+const HERALD_SERVICE = 'herald';
+
 interface AlarmSpec {
   readonly id: string;
   readonly metric: cloudwatch.IMetric;
@@ -37,7 +43,8 @@ interface AlarmSpec {
 
 /**
  * Alarms (to one SNS topic) and a dashboard. The alarms come from one table in a loop: dead
- * letters, queue age, errors and throttles of every function, and the API's 5xx rate.
+ * letters, queue age, errors and throttles of every function, the API's 5xx rate, and publishes
+ * refused because a platform application's push credentials were rejected.
  */
 export class Monitoring extends Construct {
   public readonly alarmTopic: sns.ITopic;
@@ -71,10 +78,33 @@ export class Monitoring extends Construct {
       period,
     });
 
+    const namespace = props.metricsNamespace ?? 'Herald';
+    // The delivery function's PlatformApplicationDisabled count (EMF; dimensions service, platform),
+    // summed over the platforms, since an alarm takes no SEARCH.
+    const platformApplicationDisabled = new cloudwatch.MathExpression({
+      expression: `SUM([${PLATFORM_KEYS.map((_, index) => `p${index}`).join(', ')}])`,
+      usingMetrics: Object.fromEntries(
+        PLATFORM_KEYS.map((platform, index) => [
+          `p${index}`,
+          new cloudwatch.Metric({ namespace, metricName: 'PlatformApplicationDisabled', dimensionsMap: { service: HERALD_SERVICE, platform }, statistic: 'Sum', period }),
+        ]),
+      ),
+      label: 'Publishes refused: platform application disabled',
+      period,
+    });
+
     const specs: AlarmSpec[] = [
       { id: 'DeadLetters', metric: dlqDepth, threshold: 1, description: 'Notifications reached the dead-letter queue: they were not delivered. Inspect and redrive them.' },
       { id: 'QueueAge', metric: queueAge, threshold: (props.maxQueueAge ?? Duration.minutes(10)).toSeconds(), description: 'Notifications wait too long in the queue: delivery is failing or throttled.' },
       { id: 'Api5xxRate', metric: api5xxRate, threshold: 1, description: 'More than 1 % of API requests failed with a 5xx: senders are being refused.' },
+      {
+        id: 'PlatformApplicationDisabled',
+        metric: platformApplicationDisabled,
+        threshold: 1,
+        description:
+          'APNs or FCM rejected the push credentials of a platform application (expired or revoked key, wrong environment): ' +
+          'no push reaches that platform. The notifications are kept and retried; rotate the secret and deploy with a new revision.',
+      },
       ...Object.entries(props.functions).flatMap(([name, fn]) => [
         { id: `${name}Errors`, metric: fn.metricErrors({ period }), threshold: 1, description: `The ${name} function failed (errors other than a handled client error).` },
         { id: `${name}Throttles`, metric: fn.metricThrottles({ period }), threshold: 1, description: `The ${name} function was throttled: raise its concurrency or lower the load.` },
@@ -94,7 +124,6 @@ export class Monitoring extends Construct {
       this.alarms.push(alarm);
     }
 
-    const namespace = props.metricsNamespace ?? 'Herald';
     const search = (metricName: string, dimension: string, label: string) =>
       new cloudwatch.MathExpression({
         expression: `SEARCH('{${namespace},${dimension},service} MetricName="${metricName}"', 'Sum', 300)`,

@@ -1,7 +1,9 @@
 import { ArnFormat, CustomResource, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import type { ApnsEnvironment, PlatformKey } from '../lambdas/core/push/types';
@@ -45,6 +47,14 @@ export interface PushPlatformsProps {
    * @default - no revision; a deploy then leaves credentials as they are
    */
   readonly revision?: string;
+
+  /**
+   * Percentage (0–100) of successful deliveries SNS logs to CloudWatch Logs; every failed delivery
+   * is logged regardless (delivery-status logging, aws-notes.md §1.10). Each logged delivery is a
+   * log line Herald pays ingestion for.
+   * @default 0
+   */
+  readonly successFeedbackSampleRate?: number;
 }
 
 interface PlatformApplication {
@@ -63,11 +73,30 @@ interface PlatformApplication {
  * - the function may read only the configured secrets, and manage only SNS platform applications;
  * - both functions' log groups have bounded retention.
  *
+ * Each application also reports back (aws-notes.md §1.9, §1.10), since a successful Publish is not
+ * a delivered push:
+ * - its endpoint events (endpoint updated, endpoint deleted, delivery failure) go to `eventTopic`,
+ *   encrypted with a customer-managed key SNS may use (an AWS service publishing to an encrypted
+ *   topic cannot use the AWS-managed `aws/sns` key), and refusing publishers without TLS;
+ * - delivery-status logging writes every failed delivery (and `successFeedbackSampleRate` % of the
+ *   successful ones) to CloudWatch Logs under `sns/<region>/<account>/…`, through a role only SNS
+ *   can assume; the onEvent function may pass that role to SNS and no other.
+ *
  * With no secret configured it creates nothing.
  */
 export class PushPlatforms extends Construct {
   /** The applications' ARNs by platform, for endpoint registration and publishing. */
   public readonly platformApplicationArns: { APNS?: string; APNS_SANDBOX?: string; GCM?: string } = {};
+
+  /**
+   * The topic receiving the applications' endpoint events (EndpointUpdated, EndpointDeleted,
+   * DeliveryFailure); subscribe only programmatic consumers (aws-notes.md §1.9).
+   * Absent when no application is configured.
+   */
+  public readonly eventTopic?: sns.ITopic;
+
+  /** The role SNS assumes to write delivery-status logs. Absent when no application is configured. */
+  public readonly deliveryStatusLoggingRole?: iam.IRole;
 
   private readonly resources: { platform: PlatformKey; name: string; arn: string }[] = [];
 
@@ -124,6 +153,11 @@ export class PushPlatforms extends Construct {
       resourceArns: [anyPlatformApplication],
     });
 
+    const feedback = this.createFeedbackResources(onEvent);
+    this.eventTopic = feedback.topic;
+    this.deliveryStatusLoggingRole = feedback.role;
+    const successFeedbackSampleRate = props.successFeedbackSampleRate ?? 0;
+
     const provider = new cr.Provider(this, 'Provider', {
       onEventHandler: onEvent,
       logGroup: new logs.LogGroup(this, 'ProviderLogs', {
@@ -141,6 +175,13 @@ export class PushPlatforms extends Construct {
           Platform: app.platform,
           SecretId: app.secret.secretName,
           ...(props.revision === undefined ? {} : { Revision: props.revision }),
+          // Herald creates the endpoints itself, so EndpointCreated would only echo its own calls.
+          EventEndpointUpdated: feedback.topic.topicArn,
+          EventEndpointDeleted: feedback.topic.topicArn,
+          EventDeliveryFailure: feedback.topic.topicArn,
+          FailureFeedbackRoleArn: feedback.role.roleArn,
+          SuccessFeedbackRoleArn: feedback.role.roleArn,
+          SuccessFeedbackSampleRate: String(successFeedbackSampleRate),
         },
       });
       const arn = resource.getAttString('PlatformApplicationArn');
@@ -149,6 +190,80 @@ export class PushPlatforms extends Construct {
     }
 
     this.acknowledgeNagFindings(onEvent, provider, anyPlatformApplication);
+  }
+
+  /**
+   * The event topic (with its key) and the delivery-status logging role, and the onEvent
+   * function's permission to hand that role to SNS.
+   */
+  private createFeedbackResources(onEvent: HeraldFunction): { topic: sns.Topic; role: iam.Role } {
+    const stack = Stack.of(this);
+    const key = new kms.Key(this, 'EventTopicKey', {
+      description: 'Encrypts the Herald platform-application event topic',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
+    });
+    // SNS itself publishes the applications' events, so it must be able to use the key; only for
+    // topics of this account (SNS puts the topic ARN in the encryption context).
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowSnsToPublishPlatformApplicationEvents',
+        principals: [new iam.ServicePrincipal('sns.amazonaws.com')],
+        actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+        resources: ['*'],
+        conditions: { StringLike: { 'kms:EncryptionContext:aws:sns:topicArn': stack.formatArn({ service: 'sns', resource: '*' }) } },
+      }),
+    );
+    const topic = new sns.Topic(this, 'EventTopic', {
+      displayName: 'Herald platform-application events',
+      masterKey: key,
+      enforceSSL: true,
+    });
+
+    // The permissions SNS documents for delivery-status logging ("Prerequisites for delivery status
+    // logging"), limited to the log groups SNS names sns/<region>/<account>/….
+    const role = new iam.Role(this, 'DeliveryStatusLoggingRole', {
+      assumedBy: new iam.ServicePrincipal('sns.amazonaws.com'),
+      description: 'Lets SNS write the delivery status of Herald push notifications to CloudWatch Logs',
+    });
+    const snsLogGroups = stack.formatArn({
+      service: 'logs',
+      resource: 'log-group',
+      resourceName: `sns/${stack.region}/${stack.account}/*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [snsLogGroups],
+      }),
+    );
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${flattenCfnReference(stack.resolve(snsLogGroups))}]`,
+      reason:
+        'SNS creates and names the delivery-status log groups itself, one per application and outcome, under sns/<region>/<account>/; ' +
+        'the role, which only SNS can assume, may write to those and no other log group.',
+    });
+
+    // Setting a feedback role on an application passes it to SNS, so the caller needs iam:PassRole
+    // on it (the Service Authorization Reference lists iam:PassRole, iam:PassedToService
+    // sns.amazonaws.com, for SNS's platform-application calls).
+    iam.Grant.addToPrincipal({
+      grantee: onEvent,
+      actions: ['iam:PassRole'],
+      resourceArns: [role.roleArn],
+      conditions: { StringEquals: { 'iam:PassedToService': 'sns.amazonaws.com' } },
+    });
+    return { topic, role };
+  }
+
+  /**
+   * Lets `grantee` delete device endpoints of these applications (pruning). Grants nothing when no
+   * application is configured.
+   */
+  public grantEndpointDeletion(grantee: iam.IGrantable): iam.Grant {
+    return this.grantOnApplications(grantee, ['sns:DeleteEndpoint'], { includeApplications: false });
   }
 
   /**
@@ -265,6 +380,10 @@ function validateProps(props: PushPlatformsProps, appName: string): void {
     throw new Error(
       `PushPlatforms: appName is too long: "${longest}" exceeds SNS's 256 characters (given ${appName.length} characters)`,
     );
+  }
+  const rate = props.successFeedbackSampleRate;
+  if (rate !== undefined && !Token.isUnresolved(rate) && (!Number.isInteger(rate) || rate < 0 || rate > 100)) {
+    throw new Error(`PushPlatforms: successFeedbackSampleRate must be a whole percentage from 0 to 100 (given ${rate})`);
   }
   if (props.revision !== undefined && !Token.isUnresolved(props.revision) && props.revision.trim() === '') {
     throw new Error(`PushPlatforms: revision must not be empty (given "${props.revision}")`);

@@ -6,6 +6,8 @@ import type {
   APIGatewayProxyEventV2WithRequestContext,
   APIGatewayProxyStructuredResultV2,
 } from 'aws-lambda';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { SqsMessageMoveRedrive, type DeadLetterDeps } from '../core/admin/dead-letters';
 import { handleManagementRequest, type ManagementDeps } from '../core/admin/router';
 import { platformApplicationsFromEnv, requiredEnv } from '../core/config';
 import { HeraldError } from '../core/errors';
@@ -31,13 +33,23 @@ function depsFromEnv(): ManagementDeps {
     gateway: new SnsPushGateway(),
     platformApplications: platformApplicationsFromEnv(),
     vault: new SecretsManagerVault(),
+    deadLetters: deadLettersFromEnv(),
   };
+}
+
+/** The notification queue's DLQ (DEAD_LETTER_QUEUE_URL, _ARN) and where redrive moves it (QUEUE_ARN). */
+function deadLettersFromEnv(): DeadLetterDeps | undefined {
+  const deadLetterQueueUrl = process.env.DEAD_LETTER_QUEUE_URL;
+  if (!deadLetterQueueUrl) return undefined;
+  const sqs = new SQSClient({});
+  return { sqs, deadLetterQueueUrl, redrive: new SqsMessageMoveRedrive(sqs, requiredEnv('DEAD_LETTER_QUEUE_ARN'), requiredEnv('QUEUE_ARN')) };
 }
 
 /**
  * The admin Lambda: the IAM-authorized management API under `/admin/…` (buckets, tokens, magic
- * codes, source secrets, devices, history). `overrides` lets local mode hand in its push transport
- * and vault; everything else comes from the environment, exactly as in the cloud.
+ * codes, source secrets, devices, history, dead letters). `overrides` lets local mode hand in its
+ * push transport, vault and dead-letter redrive; everything else comes from the environment,
+ * exactly as in the cloud.
  */
 export function createAdminHandler(overrides: Partial<ManagementDeps> = {}) {
   let deps: ManagementDeps | undefined;

@@ -7,6 +7,7 @@ import { requiredEnv } from '../core/config';
 import { deliverNotification, RetryableDeliveryError, type DeliveryDeps, type DeliveryReport } from '../core/delivery';
 import { SnsPushGateway } from '../core/push/sns-gateway';
 import { parseDeliveryJob, SqsNotificationQueue } from '../core/queue';
+import { recordDeliveryFailure } from '../core/store/failures';
 import { createStore } from '../core/store/table';
 import { logger, metrics } from '../observability';
 
@@ -36,6 +37,34 @@ function countPushes(report: DeliveryReport): void {
     metric.addDimension('platform', outcome.platform);
     metric.addMetric(outcome.status === 'sent' ? 'PushesSent' : 'PushesFailed', MetricUnit.Count, 1);
   }
+  // The provider rejected the platform application's credentials (expired or revoked key): every
+  // device of that platform fails until they are fixed. The devices are kept for retry; the
+  // PlatformApplicationDisabled alarm (lib/monitoring.ts) tells the operator.
+  const credentialsRejected = new Map<string, number>();
+  for (const { platform, reason } of report.retry) {
+    if (reason === PLATFORM_APPLICATION_DISABLED) credentialsRejected.set(platform, (credentialsRejected.get(platform) ?? 0) + 1);
+  }
+  for (const [platform, count] of credentialsRejected) {
+    const metric = metrics.singleMetric();
+    metric.addDimension('platform', platform);
+    metric.addMetric('PlatformApplicationDisabled', MetricUnit.Count, count);
+  }
+}
+
+/** The SNS error name of a publish refused because the platform application is disabled. */
+const PLATFORM_APPLICATION_DISABLED = 'PlatformApplicationDisabledException';
+
+/**
+ * Records why an attempt failed, for `herald dlq list`. Best effort: the record is for people, and
+ * failing to write it must not change which messages SQS redelivers.
+ */
+async function noteFailure(deps: DeliveryDeps, notificationId: string, error: unknown): Promise<void> {
+  const reason = error instanceof RetryableDeliveryError ? error.message : error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';
+  try {
+    await recordDeliveryFailure(deps.store, notificationId, reason, deps.now?.());
+  } catch (recordError) {
+    logger.warn('could not record the delivery failure', { notificationId, cause: (recordError as Error)?.name ?? 'unknown' });
+  }
 }
 
 /**
@@ -64,6 +93,7 @@ export function createDeliveryHandler(overrides: Partial<DeliveryDeps> = {}) {
       } else {
         logger.error('delivery failed', { notificationId: notification.id, cause: error instanceof Error ? `${error.name}: ${error.message}` : 'unknown' });
       }
+      await noteFailure(deps!, notification.id, error);
       throw error;
     }
   };

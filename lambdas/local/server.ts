@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { USER_SUPPLIED_SECRET } from '../core/auth/secrets';
 import { registerDevice } from '../core/devices';
 import { parseDeliveryJob } from '../core/queue';
@@ -18,6 +18,7 @@ import { toApiGatewayEvent } from './http-event';
 import { LOCAL_CREDENTIALS, LOCAL_IAM_AUTHORIZER, verifyLocalSignature } from './sigv4';
 import { lambdaContext } from './lambda-context';
 import { LOCAL_PLATFORM_APPLICATIONS, LocalPushGateway } from './local-push';
+import { LocalMessageMover } from './message-mover';
 import { SqsEventSource, type SqsHandler } from './sqs-event-source';
 import { ensureQueues, ensureTable, startStandIns, useStandIns, type StandIns } from './stand-ins';
 
@@ -148,7 +149,14 @@ export async function startLocalHerald(options: LocalHeraldOptions = {}): Promis
     // Sources' signing keys: Secrets Manager's stand-in is a file in the data directory.
     const vault = new FileVault(dataDir ? path.join(dataDir, 'source-keys.json') : undefined);
     const ingest = createIngestHandler({ gateway: push, platformApplications: LOCAL_PLATFORM_APPLICATIONS, vault });
-    const adminHandler: AdminHandler = createAdminHandler({ gateway: push, platformApplications: LOCAL_PLATFORM_APPLICATIONS, vault });
+    // fauxqs has no message move tasks: local mode's redrive moves the dead letters itself.
+    const redrive = new LocalMessageMover(sqs, queues.deadLetterQueueUrl, queues.queueUrl);
+    const adminHandler: AdminHandler = createAdminHandler({
+      gateway: push,
+      platformApplications: LOCAL_PLATFORM_APPLICATIONS,
+      vault,
+      deadLetters: { sqs, deadLetterQueueUrl: queues.deadLetterQueueUrl, redrive },
+    });
     const admin = options.wrapAdminHandler ? options.wrapAdminHandler(adminHandler) : adminHandler;
     // A claim left by a killed attempt is taken over once SQS could have redelivered the message.
     const delivery: SqsHandler = createDeliveryHandler({ gateway: push, claimTimeoutMs: (options.visibilityTimeoutSeconds ?? 2) * 1000 });
@@ -264,6 +272,7 @@ export async function startLocalHerald(options: LocalHeraldOptions = {}): Promis
           const closed = new Promise<void>((resolve) => server.close(() => resolve()));
           for (const stream of streams) stream.end();
           server.closeIdleConnections();
+          await redrive.idle();
           await eventSource.drain(30_000);
           await deadLetters.stop();
           await closed;
@@ -327,25 +336,38 @@ class DeviceDirectory {
 
 /**
  * Lists dead letters on the inbox page as failed. Messages stay in the DLQ (for redrive); each is
- * shown once per run.
+ * shown once per run. It looks only when the DLQ's size changed, and with VisibilityTimeout 0, a
+ * look that hides nothing: `herald dlq list` and redrive must see every message at any time, and
+ * each look adds to a message's receive count.
  */
 function watchDeadLetters(sqs: SQSClient, queueUrl: string, inbox: Inbox): { stop(): Promise<void> } {
   const seen = new Set<string>();
   let running = true;
+  let lookedAtDepth = 0;
   const loop = (async () => {
     while (running) {
       try {
-        const { Messages = [] } = await sqs.send(
-          new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 30, MessageSystemAttributeNames: ['All'] }),
+        const { Attributes = {} } = await sqs.send(
+          new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
         );
-        for (const message of Messages) {
-          if (seen.has(message.MessageId!)) continue;
-          seen.add(message.MessageId!);
-          recordDeadLetter(inbox, message.MessageId!, message.Body ?? '');
+        const depth = Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
+        if (depth !== lookedAtDepth) {
+          for (let page = 0; page < Math.ceil(depth / 10); page += 1) {
+            const { Messages = [] } = await sqs.send(
+              new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 0 }),
+            );
+            for (const message of Messages) {
+              if (seen.has(message.MessageId!)) continue;
+              seen.add(message.MessageId!);
+              recordDeadLetter(inbox, message.MessageId!, message.Body ?? '');
+            }
+          }
+          lookedAtDepth = depth;
         }
       } catch {
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        // The stand-in is stopping, or busy: look again on the next round.
       }
+      if (running) await new Promise((resolve) => setTimeout(resolve, 500));
     }
   })();
   return {

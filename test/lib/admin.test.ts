@@ -4,18 +4,23 @@ import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AdminApi } from '../../lib/admin';
 
 const ROUTE = 'AWS::ApiGatewayV2::Route';
 const TABLE_ARN = 'arn:aws:dynamodb:us-east-1:123456789012:table/herald';
 const FCM_APP_ARN = 'arn:aws:sns:us-east-1:123456789012:app/GCM/herald-fcm';
+const QUEUE_ARN = 'arn:aws:sqs:us-east-1:123456789012:herald-notifications';
+const DLQ_ARN = 'arn:aws:sqs:us-east-1:123456789012:herald-notifications-dlq';
 
 /** A stack whose NodejsFunctions are not bundled: these tests are about the template (test/lib/herald-stack.test.ts bundles). */
 function setUp() {
   const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Test');
   const table = dynamodb.Table.fromTableArn(stack, 'Table', TABLE_ARN);
   const httpApi = new apigwv2.HttpApi(stack, 'HttpApi');
-  const admin = new AdminApi(stack, 'Admin', { httpApi, table, platformEnvironment: { HERALD_FCM_APP_ARN: FCM_APP_ARN } });
+  const queue = sqs.Queue.fromQueueArn(stack, 'Queue', QUEUE_ARN);
+  const deadLetterQueue = sqs.Queue.fromQueueArn(stack, 'DeadLetterQueue', DLQ_ARN);
+  const admin = new AdminApi(stack, 'Admin', { httpApi, table, queue, deadLetterQueue, platformEnvironment: { HERALD_FCM_APP_ARN: FCM_APP_ARN } });
   return { stack, admin };
 }
 
@@ -107,10 +112,61 @@ describe('AdminApi', () => {
       ]);
     });
 
-    test('may not send to the queue nor publish pushes', () => {
+    test('may not publish pushes', () => {
       const actions = statementsOf(template, roleId).flatMap((statement) => [statement.Action].flat());
 
-      expect(actions.filter((action) => action.startsWith('sqs:') || action === 'sns:Publish')).toEqual([]);
+      expect(actions).not.toContain('sns:Publish');
+    });
+
+    test('is told the dead-letter queue (URL and ARN) and the notification queue (ARN) to redrive to', () => {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: {
+          Variables: Match.objectLike({
+            QUEUE_ARN: QUEUE_ARN,
+            DEAD_LETTER_QUEUE_ARN: DLQ_ARN,
+            DEAD_LETTER_QUEUE_URL: { 'Fn::Join': ['', Match.arrayWith(['/123456789012/herald-notifications-dlq'])] },
+          }),
+        },
+      });
+    });
+
+    describe('on the queues, only what the dead-letter routes need', () => {
+      /** The role's SQS actions by queue ARN. */
+      function sqsActionsByQueue(): Record<string, string[]> {
+        const byQueue: Record<string, string[]> = {};
+        for (const statement of statementsOf(template, roleId)) {
+          const actions = [statement.Action].flat().filter((action) => action.startsWith('sqs:'));
+          if (actions.length === 0) continue;
+          expect(statement.Effect).toBe('Allow');
+          for (const resource of [statement.Resource].flat()) (byQueue[resource as string] ??= []).push(...actions);
+        }
+        return Object.fromEntries(Object.entries(byQueue).map(([queue, actions]) => [queue, [...new Set(actions)].sort()]));
+      }
+
+      test('the DLQ: peek (receive, release, count), and run message move tasks, which receive and delete as the caller', () => {
+        expect(sqsActionsByQueue()[DLQ_ARN]).toEqual([
+          'sqs:ChangeMessageVisibility',
+          'sqs:DeleteMessage',
+          'sqs:GetQueueAttributes',
+          'sqs:ListMessageMoveTasks',
+          'sqs:ReceiveMessage',
+          'sqs:StartMessageMoveTask',
+        ]);
+      });
+
+      test('the notification queue: SendMessage only, the move task\'s destination', () => {
+        expect(sqsActionsByQueue()[QUEUE_ARN]).toEqual(['sqs:SendMessage']);
+      });
+
+      test('no other queue, and no SQS action on a wildcard', () => {
+        expect(Object.keys(sqsActionsByQueue()).sort()).toEqual([QUEUE_ARN, DLQ_ARN].sort());
+      });
+
+      test('neither purge, delete nor reconfigure a queue', () => {
+        const actions = Object.values(sqsActionsByQueue()).flat();
+
+        for (const action of ['sqs:PurgeQueue', 'sqs:DeleteQueue', 'sqs:SetQueueAttributes', 'sqs:*']) expect(actions).not.toContain(action);
+      });
     });
 
     test('API Gateway may invoke it for this API only', () => {

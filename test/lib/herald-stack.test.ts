@@ -103,11 +103,12 @@ describe('HeraldStack', () => {
       }
     });
 
-    test('has exactly three functions, ingest, delivery and admin, and no custom resource', () => {
-      template.resourceCountIs('AWS::Lambda::Function', 3);
+    test('has exactly four functions, ingest, delivery, admin and maintenance, and no custom resource', () => {
+      template.resourceCountIs('AWS::Lambda::Function', 4);
       template.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('^Herald ingest') });
       template.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('^Herald delivery') });
       template.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('^Herald admin') });
+      template.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('^Herald maintenance') });
       template.resourceCountIs('Custom::SnsPlatformApplication', 0);
       template.resourceCountIs('AWS::CloudFormation::CustomResource', 0);
     });
@@ -118,7 +119,8 @@ describe('HeraldStack', () => {
       template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
       template.resourceCountIs('AWS::SNS::Topic', 1);
       template.resourceCountIs('AWS::SNS::Subscription', 0);
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 9);
+      // The pipeline's four, and errors and throttles of ingest, delivery, admin and maintenance.
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 4 + 2 * 4);
       template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     });
 
@@ -185,12 +187,16 @@ describe('HeraldStack', () => {
       expect(routes.find((route) => route.RouteKey === '$default')).toMatchObject({ AuthorizationType: 'NONE' });
     });
 
-    test('the admin function may manage the table and sources\' secrets, and not send or publish', () => {
+    test('the admin function may manage the table and sources\' secrets, send only as the redrive\'s destination, and not publish', () => {
       const statements = statementsOfFunction(template, '^Herald admin');
       const actions = statements.flatMap((statement) => [statement.Action].flat());
+      const [queueId] = Object.entries(template.findResources('AWS::SQS::Queue')).find(([, queue]) => queue.Properties.RedrivePolicy !== undefined)!;
 
       expect(actions).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:BatchWriteItem', 'secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue']));
-      expect(actions.filter((action) => action.startsWith('sqs:Send') || action === 'sns:Publish')).toEqual([]);
+      expect(actions).not.toContain('sns:Publish');
+      // The DLQ's message move task sends to the notification queue with the caller's permissions.
+      const sends = statements.filter((statement) => [statement.Action].flat().some((action) => action.startsWith('sqs:Send')));
+      expect(sends).toEqual([expect.objectContaining({ Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [queueId, 'Arn'] } })]);
     });
 
     test('the admin function has error and throttle alarms like the others', () => {
@@ -198,6 +204,14 @@ describe('HeraldStack', () => {
         template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmDescription: Match.stringLikeRegexp(`^The ${name} function failed`) });
         template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmDescription: Match.stringLikeRegexp(`^The ${name} function was throttled`) });
       }
+    });
+
+    test('runs the maintenance function daily, and alarms when push credentials are rejected', () => {
+      template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: 'rate(1 day)',
+        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId(template, '^Herald maintenance'), 'Arn'] } })],
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmDescription: Match.stringLikeRegexp('rejected the push credentials') });
     });
 
     test('has no custom domain and no DomainTarget output', () => {
@@ -226,8 +240,9 @@ describe('HeraldStack', () => {
       template.hasResourceProperties('Custom::SnsPlatformApplication', { Platform: 'GCM', SecretId: 'herald/fcm' });
     });
 
-    test('adds their two functions (onEvent and the provider framework) to ingest, delivery and admin', () => {
-      template.resourceCountIs('AWS::Lambda::Function', 5);
+    test('adds their two functions (onEvent and the provider framework) and the feedback function to ingest, delivery, admin and maintenance', () => {
+      template.resourceCountIs('AWS::Lambda::Function', 7);
+      template.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('^Herald feedback') });
     });
 
     test('lets the admin function delete device endpoints of the platform applications (device and bucket deletion)', () => {
@@ -253,8 +268,8 @@ describe('HeraldStack', () => {
       });
     });
 
-    test('subscribes the alarm e-mail', () => {
-      template.resourceCountIs('AWS::SNS::Subscription', 1);
+    test('subscribes the alarm e-mail (and the feedback queue to the event topic)', () => {
+      template.resourceCountIs('AWS::SNS::Subscription', 2);
       template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
     });
 
@@ -269,6 +284,36 @@ describe('HeraldStack', () => {
           }),
         },
       });
+    });
+
+    test('feeds the platform applications\' event topic to the feedback function through an encrypted queue', () => {
+      const [topicId] = Object.keys(template.findResources('AWS::SNS::Topic', { Properties: { KmsMasterKeyId: Match.anyValue() } }));
+      const [subscription] = Object.values(template.findResources('AWS::SNS::Subscription', { Properties: { Protocol: 'sqs' } }));
+      const queueId = subscription!.Properties.Endpoint['Fn::GetAtt'][0];
+
+      expect(subscription!.Properties.TopicArn).toEqual({ Ref: topicId });
+      template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, RedrivePolicy: Match.objectLike({ maxReceiveCount: 5 }) });
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
+        FunctionName: { Ref: functionId(template, '^Herald feedback') },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+      template.hasResourceProperties('Custom::SnsPlatformApplication', { EventDeliveryFailure: { Ref: topicId } });
+    });
+
+    test('lets the maintenance function delete device endpoints, and nothing else in SNS', () => {
+      const snsActions = statementsOfFunction(template, '^Herald maintenance')
+        .flatMap((statement) => [statement.Action].flat())
+        .filter((action) => action.startsWith('sns:'));
+
+      expect(snsActions).toEqual(['sns:DeleteEndpoint']);
+    });
+
+    test('alarms on errors and throttles of the maintenance and feedback functions', () => {
+      for (const name of ['Maintenance', 'Feedback']) {
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmDescription: Match.stringLikeRegexp(`^The ${name} function failed`) });
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmDescription: Match.stringLikeRegexp(`^The ${name} function was throttled`) });
+      }
     });
 
     test('holds the secret names, and no secret value or reference that would resolve one', () => {

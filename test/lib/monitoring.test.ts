@@ -85,18 +85,18 @@ describe('Monitoring', () => {
   });
 
   describe('alarms', () => {
-    test('three for the pipeline and two per function', () => {
-      template.resourceCountIs(ALARM, 3 + 2 * 2);
-      expect(monitoring.alarms).toHaveLength(7);
+    test('four for the pipeline and two per function', () => {
+      template.resourceCountIs(ALARM, 4 + 2 * 2);
+      expect(monitoring.alarms).toHaveLength(8);
 
       const { template: oneFunction } = synth({}, ['Ingest']);
-      oneFunction.resourceCountIs(ALARM, 3 + 2);
+      oneFunction.resourceCountIs(ALARM, 4 + 2);
     });
 
     test('every alarm notifies the topic when it fires and when it clears', () => {
       const alarms = Object.values(template.findResources(ALARM));
 
-      expect(alarms).toHaveLength(7);
+      expect(alarms).toHaveLength(8);
       for (const alarm of alarms) {
         expect(alarm.Properties.AlarmActions).toEqual([topicRef]);
         expect(alarm.Properties.OKActions).toEqual([topicRef]);
@@ -171,6 +171,49 @@ describe('Monitoring', () => {
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
         Threshold: 1,
       });
+    });
+  });
+
+  describe('rejected push credentials (PlatformApplicationDisabled)', () => {
+    test('fires on one refused publish in 5 minutes, summed over every platform of the delivery function\'s metric', () => {
+      const platformMetric = (id: string, platform: string) => ({
+        Id: id,
+        ReturnData: false,
+        MetricStat: {
+          Metric: {
+            Namespace: 'Herald',
+            MetricName: 'PlatformApplicationDisabled',
+            Dimensions: Match.arrayWith([{ Name: 'platform', Value: platform }, { Name: 'service', Value: 'herald' }]),
+          },
+          Period: 300,
+          Stat: 'Sum',
+        },
+      });
+
+      template.hasResourceProperties(ALARM, {
+        Metrics: Match.arrayEquals([
+          Match.objectLike({ Expression: 'SUM([p0, p1, p2])', ReturnData: true }),
+          platformMetric('p0', 'APNS'),
+          platformMetric('p1', 'APNS_SANDBOX'),
+          platformMetric('p2', 'GCM'),
+        ]),
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Threshold: 1,
+        EvaluationPeriods: 1,
+      });
+    });
+
+    test('says the credentials were rejected and that the notifications are being retried', () => {
+      template.hasResourceProperties(ALARM, {
+        AlarmDescription: Match.stringLikeRegexp('rejected the push credentials .*\\(expired or revoked key.*The notifications are kept and retried'),
+      });
+    });
+
+    test('metricsNamespace applies to it', () => {
+      const { template: custom } = synth({ metricsNamespace: 'HeraldStaging' });
+      const alarm = Object.values(custom.findResources(ALARM)).find((candidate) => JSON.stringify(candidate).includes('PlatformApplicationDisabled'));
+
+      expect(JSON.stringify(alarm)).toContain('"Namespace":"HeraldStaging"');
     });
   });
 

@@ -113,9 +113,20 @@ describe('PushPlatforms', () => {
       SecretId: 'herald/apns',
       ServiceToken: Match.anyValue(),
     });
-    // Exactly these properties: nothing else rides along.
+    // Exactly these properties: nothing else rides along (the feedback ones are a topic, a role and a rate).
     for (const resource of Object.values(template.findResources(PLATFORM_APP))) {
-      expect(Object.keys(resource.Properties).sort()).toEqual(['Name', 'Platform', 'SecretId', 'ServiceToken']);
+      expect(Object.keys(resource.Properties).sort()).toEqual([
+        'EventDeliveryFailure',
+        'EventEndpointDeleted',
+        'EventEndpointUpdated',
+        'FailureFeedbackRoleArn',
+        'Name',
+        'Platform',
+        'SecretId',
+        'ServiceToken',
+        'SuccessFeedbackRoleArn',
+        'SuccessFeedbackSampleRate',
+      ]);
     }
   });
 
@@ -248,6 +259,132 @@ describe('PushPlatforms', () => {
     expect(() => app.synth()).not.toThrow();
   });
 
+  describe('delivery feedback: event topic and delivery-status logging', () => {
+    let template: Template;
+    let stack: cdk.Stack;
+    let push: PushPlatforms;
+    let topicRef: unknown;
+    let roleArn: unknown;
+    beforeAll(() => {
+      ({ template, stack, push } = synth({ apnsSecretName: 'herald/apns', fcmSecretName: 'herald/fcm' }));
+      topicRef = stack.resolve(push.eventTopic!.topicArn);
+      roleArn = stack.resolve(push.deliveryStatusLoggingRole!.roleArn);
+    });
+
+    test('every application sends endpoint updates, endpoint deletions and delivery failures to the event topic', () => {
+      template.resourceCountIs('AWS::SNS::Topic', 1);
+      expect(Object.keys(template.findResources(PLATFORM_APP, { Properties: { EventEndpointUpdated: topicRef, EventEndpointDeleted: topicRef, EventDeliveryFailure: topicRef } }))).toHaveLength(3);
+    });
+
+    test('no application reports endpoint creations, which Herald makes itself', () => {
+      for (const resource of Object.values(template.findResources(PLATFORM_APP))) {
+        expect(resource.Properties).not.toHaveProperty('EventEndpointCreated');
+      }
+    });
+
+    test('every application logs failed deliveries, and no successful one by default, through the logging role', () => {
+      expect(
+        Object.keys(template.findResources(PLATFORM_APP, { Properties: { FailureFeedbackRoleArn: roleArn, SuccessFeedbackRoleArn: roleArn, SuccessFeedbackSampleRate: '0' } })),
+      ).toHaveLength(3);
+    });
+
+    test('successFeedbackSampleRate sets the percentage of successful deliveries logged', () => {
+      const { template: sampled } = synth({ fcmSecretName: 'herald/fcm', successFeedbackSampleRate: 5 });
+
+      sampled.hasResourceProperties(PLATFORM_APP, { SuccessFeedbackSampleRate: '5' });
+    });
+
+    test('the event topic is encrypted with a rotated customer-managed key that SNS may use for this account\'s topics', () => {
+      const [keyId] = Object.keys(template.findResources('AWS::KMS::Key'));
+
+      template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });
+      template.hasResourceProperties('AWS::KMS::Key', {
+        EnableKeyRotation: true,
+        KeyPolicy: {
+          Statement: Match.arrayWith([
+            {
+              Sid: 'AllowSnsToPublishPlatformApplicationEvents',
+              Effect: 'Allow',
+              Principal: { Service: 'sns.amazonaws.com' },
+              Action: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+              Resource: '*',
+              Condition: { StringLike: { 'kms:EncryptionContext:aws:sns:topicArn': stackArn('sns', '*') } },
+            },
+          ]),
+        },
+      });
+    });
+
+    test('the event topic refuses publishers without TLS', () => {
+      template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        Topics: [topicRef],
+        PolicyDocument: {
+          Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Action: 'sns:Publish', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+        },
+      });
+    });
+
+    test('only SNS can assume the logging role, which may write only to SNS\'s log groups', () => {
+      const roleId = (roleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+
+      template.hasResourceProperties('AWS::IAM::Role', {
+        AssumeRolePolicyDocument: { Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'sns.amazonaws.com' } }] },
+      });
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [{ Ref: roleId }],
+        PolicyDocument: {
+          Statement: [
+            {
+              Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
+              Effect: 'Allow',
+              Resource: {
+                'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':log-group:sns/', { Ref: 'AWS::Region' }, '/', { Ref: 'AWS::AccountId' }, '/*']],
+              },
+            },
+          ],
+        },
+      });
+    });
+
+    test('the onEvent function may pass the logging role to SNS, and no other role to any service', () => {
+      const passRole = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy) =>
+        (policy.Properties.PolicyDocument.Statement as { Action: string | string[] }[])
+          .filter((statement) => [statement.Action].flat().includes('iam:PassRole'))
+          .map((statement) => ({ roles: policy.Properties.Roles, statement })),
+      );
+
+      expect(passRole).toEqual([
+        {
+          roles: [{ Ref: expect.stringMatching(/^PushOnEventRole/) }],
+          statement: { Action: 'iam:PassRole', Effect: 'Allow', Resource: roleArn, Condition: { StringEquals: { 'iam:PassedToService': 'sns.amazonaws.com' } } },
+        },
+      ]);
+    });
+
+    test('without an application there is no topic, key or logging role', () => {
+      const app = new cdk.App();
+      const stack = new cdk.Stack(app, 'Test');
+      const none = new PushPlatforms(stack, 'Push', {});
+
+      expect(none.eventTopic).toBeUndefined();
+      expect(none.deliveryStatusLoggingRole).toBeUndefined();
+    });
+
+    test('grantEndpointDeletion allows DeleteEndpoint on the applications\' endpoints only', () => {
+      const app = new cdk.App();
+      const stack = new cdk.Stack(app, 'Test');
+      const fcm = new PushPlatforms(stack, 'Push', { fcmSecretName: 'herald/fcm' });
+      const role = new iam.Role(stack, 'Maintenance', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+
+      fcm.grantEndpointDeletion(role);
+
+      Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [{ Ref: Match.stringLikeRegexp('^Maintenance') }],
+        PolicyDocument: { Statement: [{ Action: 'sns:DeleteEndpoint', Effect: 'Allow', Resource: stackArn('sns', 'endpoint/GCM/herald-fcm/*') }] },
+      });
+    });
+  });
+
   describe('props validation', () => {
     test.each<[string, PushPlatformsProps, RegExp]>([
       ['an appName with a space', { fcmSecretName: 'f', appName: 'my app' }, /appName .*\(given "my app"\)/],
@@ -259,6 +396,8 @@ describe('PushPlatforms', () => {
       ['an unknown APNs environment', { apnsSecretName: 'a', apnsEnvironments: ['staging' as 'sandbox'] }, /apnsEnvironments .*\(given "staging"\)/],
       ['a repeated APNs environment', { apnsSecretName: 'a', apnsEnvironments: ['sandbox', 'sandbox'] }, /apnsEnvironments .*twice/],
       ['a blank revision', { fcmSecretName: 'f', revision: ' ' }, /revision .*\(given " "\)/],
+      ['a success sample rate above 100', { fcmSecretName: 'f', successFeedbackSampleRate: 101 }, /successFeedbackSampleRate must be a whole percentage from 0 to 100 \(given 101\)/],
+      ['a fractional success sample rate', { fcmSecretName: 'f', successFeedbackSampleRate: 2.5 }, /successFeedbackSampleRate .*\(given 2\.5\)/],
     ])('throws for %s', (_case, props, message) => {
       const app = new cdk.App();
       const stack = new cdk.Stack(app, 'Test');

@@ -120,6 +120,50 @@ export const historyEntrySchema = z.object({
 
 export const notificationDetailSchema = historyEntrySchema.extend({ devices: z.array(outcomeSchema) });
 
+export const deadLetterSchema = z.object({
+  messageId: z.string(),
+  notificationId: z.string().optional(),
+  bucketId: z.string().optional(),
+  title: z.string().optional(),
+  /** A continuation page of a large bucket's delivery. */
+  page: z.boolean().optional(),
+  /** SQS's ApproximateReceiveCount: the notification queue's receives, plus looks at the dead-letter queue. */
+  receiveCount: z.number().int(),
+  firstReceivedAt: isoTime.optional(),
+  sentAt: isoTime,
+  /** Why its last delivery attempt failed, or why it cannot be delivered. */
+  reason: z.string().optional(),
+  /** Failed delivery attempts recorded for the notification. */
+  attempts: z.number().int().optional(),
+  lastFailedAt: isoTime.optional(),
+  /** The start of the body, only for a message that is not a Herald delivery job. */
+  body: z.string().optional(),
+});
+
+export const deadLettersQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(100).optional() });
+
+export const deadLettersResponse = z.object({
+  deadLetters: z.array(deadLetterSchema),
+  /** Messages in the dead-letter queue, as SQS counts them. */
+  approximateCount: z.number().int(),
+});
+
+export const redriveTaskSchema = z.object({
+  /** Only while the task runs. */
+  taskHandle: z.string().optional(),
+  status: z.enum(['RUNNING', 'COMPLETED', 'CANCELLING', 'CANCELLED', 'FAILED']),
+  startedAt: isoTime,
+  messagesMoved: z.number().int(),
+  messagesToMove: z.number().int().optional(),
+  failureReason: z.string().optional(),
+});
+
+export const startedRedriveResponse = z.object({
+  taskHandle: z.string(),
+  /** A redrive was already running (SQS runs one per queue at a time): this is its handle. */
+  alreadyRunning: z.boolean(),
+});
+
 export const errorSchema = z.object({ error: z.string(), message: z.string() });
 
 export const listQuery = z.strictObject({
@@ -165,6 +209,9 @@ export const MANAGEMENT_ROUTES: readonly RouteSpec[] = [
   { method: 'DELETE', path: '/admin/buckets/{bucket}/devices/{deviceId}', operationId: 'deleteDevice', summary: 'Delete a device and its SNS endpoint', authorization: 'iam', status: 204 },
   { method: 'GET', path: '/admin/buckets/{bucket}/notifications', operationId: 'listNotifications', summary: "A bucket's recent notifications, newest first", authorization: 'iam', query: listQuery, status: 200, response: list('notifications', historyEntrySchema) },
   { method: 'GET', path: '/admin/buckets/{bucket}/notifications/{notificationId}', operationId: 'getNotification', summary: 'A notification with its per-device outcomes', authorization: 'iam', status: 200, response: notificationDetailSchema },
+  { method: 'GET', path: '/admin/dead-letters', operationId: 'listDeadLetters', summary: "The notification queue's dead letters, with why each failed; read without removing them", authorization: 'iam', query: deadLettersQuery, status: 200, response: deadLettersResponse },
+  { method: 'POST', path: '/admin/dead-letters/redrive', operationId: 'redriveDeadLetters', summary: 'Start moving the dead letters back to the notification queue (an SQS message move task); each device still gets a notification at most once', authorization: 'iam', status: 202, response: startedRedriveResponse },
+  { method: 'GET', path: '/admin/dead-letters/redrive', operationId: 'getRedriveStatus', summary: 'The most recent redrives, newest first', authorization: 'iam', status: 200, response: z.object({ tasks: z.array(redriveTaskSchema) }) },
   { method: 'PUT', path: '/devices/{deviceId}/token', operationId: 'refreshDeviceToken', summary: "Replace a device's rotated APNs/FCM token; re-enables its endpoint", authorization: { scope: 'devices' }, body: refreshDeviceRequest, status: 200, response: z.object({ device: deviceSchema }) },
   { method: 'DELETE', path: '/devices/{deviceId}', operationId: 'unregisterDevice', summary: 'Unregister a device (deletes its SNS endpoint)', authorization: { scope: 'devices' }, status: 204 },
   { method: 'GET', path: '/notifications', operationId: 'listOwnNotifications', summary: "The token's bucket's recent notifications", authorization: { scope: 'read' }, query: listQuery, status: 200, response: list('notifications', historyEntrySchema) },

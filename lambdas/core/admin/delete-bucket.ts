@@ -3,6 +3,7 @@ import type { PushGateway } from '../push/gateway';
 import { signingKeyName, type SigningKeyVault } from '../sources/vault';
 import { bucketItemKeys, type Bucket } from '../store/buckets';
 import { credentialItemKeys } from '../store/credentials';
+import { deviceItemKeys } from '../store/devices';
 import type { Store } from '../store/table';
 
 export interface DeleteBucketDeps {
@@ -27,6 +28,7 @@ export async function deleteBucket(deps: DeleteBucketDeps, bucket: Bucket): Prom
     if (sk.startsWith('DEVICE#')) {
       devices += 1;
       if (item.endpointArn) await deps.gateway.deleteEndpoint(item.endpointArn as string);
+      keys.push(...deviceItemKeys(item));
     } else if (sk.startsWith('CRED#')) {
       keys.push(...credentialItemKeys(item));
     } else if (sk.startsWith('SOURCE#')) {

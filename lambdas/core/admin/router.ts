@@ -22,6 +22,7 @@ import {
   type RouteSpec,
   type updateBucketRequest,
 } from './contract';
+import { peekDeadLetters, startRedrive, type DeadLetterDeps } from './dead-letters';
 import { deleteBucket } from './delete-bucket';
 
 export interface ManagementDeps {
@@ -29,6 +30,8 @@ export interface ManagementDeps {
   readonly gateway: PushGateway;
   readonly vault: SigningKeyVault;
   readonly platformApplications: PlatformApplications;
+  /** The notification queue's DLQ and its redrive; absent where no queue is configured (the public API). */
+  readonly deadLetters?: DeadLetterDeps;
   readonly now?: () => Date;
 }
 
@@ -69,6 +72,11 @@ async function notificationDetail(call: Call) {
 async function history(call: Call) {
   const page = await listHistory(call.deps.store, call.bucket!.id, call.query as { limit?: number; cursor?: string });
   return { notifications: page.entries, ...(page.cursor ? { cursor: page.cursor } : {}) };
+}
+
+function deadLettersOf(deps: ManagementDeps): DeadLetterDeps {
+  if (!deps.deadLetters) throw new HeraldError('service_unavailable', 'this function is not configured with the dead-letter queue (DEAD_LETTER_QUEUE_URL)');
+  return deps.deadLetters;
 }
 
 const HANDLERS: Record<string, Handler> = {
@@ -142,6 +150,15 @@ const HANDLERS: Record<string, Handler> = {
   },
   listNotifications: history,
   getNotification: notificationDetail,
+  async listDeadLetters({ deps, query }) {
+    return peekDeadLetters({ ...deadLettersOf(deps), store: deps.store }, (query.limit as number | undefined) ?? 50);
+  },
+  async redriveDeadLetters({ deps }) {
+    return startRedrive(deadLettersOf(deps).redrive);
+  },
+  async getRedriveStatus({ deps }) {
+    return { tasks: await deadLettersOf(deps).redrive.list() };
+  },
   async refreshDeviceToken({ deps, bucket, params, body }) {
     return { device: publicDevice(await refreshDevice(deps, bucket!.id, params.deviceId!, (body as { token: string }).token)) };
   },

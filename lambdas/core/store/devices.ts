@@ -36,11 +36,37 @@ export async function getDevice(store: Store, bucketId: string, deviceId: string
 
 const tokenAliasKey = (bucketId: string, tokenKey: string) => ({ pk: `BUCKET#${bucketId}`, sk: `DEVTOKEN#${tokenKey}` });
 
-/** Stores a device and the alias from its token's key; a replaced token's alias is removed. */
+/**
+ * The lookup from an SNS endpoint to a device that uses it, so SNS's endpoint events (which name
+ * only the endpoint) find their devices with a Query, never a Scan. One endpoint may serve several
+ * devices: the same token registered in two buckets gets the same endpoint back from SNS.
+ */
+export const endpointLookupKey = (endpointArn: string, bucketId: string, deviceId: string) => ({
+  pk: `ENDPOINT#${endpointArn}`,
+  sk: `DEVICE#${bucketId}#${deviceId}`,
+});
+
+/** The keys of a device's own items outside its bucket's partition (for deleting a bucket). */
+export function deviceItemKeys(item: Record<string, unknown>): Record<string, string>[] {
+  return typeof item.endpointArn === 'string' ? [endpointLookupKey(item.endpointArn, item.bucketId as string, item.id as string)] : [];
+}
+
+/**
+ * Stores a device, the alias from its token's key and the lookup from its endpoint; a replaced
+ * token's alias is removed. (A replaced endpoint's lookup stays until an event finds it stale.)
+ */
 export async function putDevice(store: Store, device: Device, previousTokenKey?: string): Promise<void> {
   await store.doc.send(
     new PutCommand({ TableName: store.tableName, Item: { ...deviceKey(device.bucketId, device.id), kind: 'device', ...device } }),
   );
+  if (device.endpointArn) {
+    await store.doc.send(
+      new PutCommand({
+        TableName: store.tableName,
+        Item: { ...endpointLookupKey(device.endpointArn, device.bucketId, device.id), kind: 'deviceEndpoint', bucketId: device.bucketId, deviceId: device.id },
+      }),
+    );
+  }
   if (device.tokenKey) {
     await store.doc.send(
       new PutCommand({ TableName: store.tableName, Item: { ...tokenAliasKey(device.bucketId, device.tokenKey), kind: 'deviceToken', deviceId: device.id } }),
@@ -60,6 +86,9 @@ export async function findDeviceByToken(store: Store, bucketId: string, tokenKey
 export async function deleteDevice(store: Store, device: Device): Promise<void> {
   await store.doc.send(new DeleteCommand({ TableName: store.tableName, Key: deviceKey(device.bucketId, device.id) }));
   if (device.tokenKey) await store.doc.send(new DeleteCommand({ TableName: store.tableName, Key: tokenAliasKey(device.bucketId, device.tokenKey) }));
+  if (device.endpointArn) {
+    await store.doc.send(new DeleteCommand({ TableName: store.tableName, Key: endpointLookupKey(device.endpointArn, device.bucketId, device.id) }));
+  }
 }
 
 export interface DevicePage {
@@ -99,6 +128,67 @@ export async function disableDevice(store: Store, bucketId: string, deviceId: st
     // The device was deleted meanwhile: nothing left to disable.
     if (!isConditionalCheckFailed(error)) throw error;
   });
+}
+
+/** The devices (bucket and id) whose stored endpoint lookup names this SNS endpoint. */
+export async function findDevicesByEndpoint(store: Store, endpointArn: string): Promise<{ bucketId: string; deviceId: string }[]> {
+  const found: { bucketId: string; deviceId: string }[] = [];
+  let cursor: Record<string, unknown> | undefined;
+  do {
+    const page = await store.doc.send(
+      new QueryCommand({
+        TableName: store.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `ENDPOINT#${endpointArn}` },
+        ExclusiveStartKey: cursor,
+      }),
+    );
+    for (const item of page.Items ?? []) found.push({ bucketId: item.bucketId as string, deviceId: item.deviceId as string });
+    cursor = page.LastEvaluatedKey;
+  } while (cursor);
+  return found;
+}
+
+/** Removes an endpoint lookup that no longer matches its device (deleted, or moved to another endpoint). */
+export async function deleteEndpointLookup(store: Store, endpointArn: string, bucketId: string, deviceId: string): Promise<void> {
+  await store.doc.send(new DeleteCommand({ TableName: store.tableName, Key: endpointLookupKey(endpointArn, bucketId, deviceId) }));
+}
+
+/**
+ * Disables a device because SNS reported its endpoint unusable, only if the device still uses that
+ * endpoint, is still enabled, and has not changed since the event (a token refresh after the
+ * event wins). Returns whether it was disabled.
+ */
+export async function disableDeviceOnEndpointEvent(
+  store: Store,
+  device: Pick<Device, 'bucketId' | 'id'>,
+  endpointArn: string,
+  reason: string,
+  eventTime: Date,
+  now = new Date(),
+): Promise<boolean> {
+  try {
+    await store.doc.send(
+      new UpdateCommand({
+        TableName: store.tableName,
+        Key: deviceKey(device.bucketId, device.id),
+        UpdateExpression: 'SET enabled = :false, disabledReason = :reason, updatedAt = :now',
+        ConditionExpression: 'endpointArn = :endpoint AND enabled = :true AND updatedAt <= :eventTime',
+        ExpressionAttributeValues: {
+          ':false': false,
+          ':true': true,
+          ':reason': reason,
+          ':now': now.toISOString(),
+          ':endpoint': endpointArn,
+          ':eventTime': eventTime.toISOString(),
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) return false;
+    throw error;
+  }
 }
 
 function toDevice(item: Record<string, unknown>): Device {

@@ -4,18 +4,24 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /**
  * Herald keeps everything in one table, keyed so that every read is a GetItem or a Query (never a
- * Scan) and every write is a conditional put, with no transactions (the pure-Node stand-in lacks them):
+ * Scan) and every write is a conditional put or an update, with no transactions (the pure-Node
+ * stand-in lacks them):
  *
- * | pk                       | sk                  | item                                   |
- * |--------------------------|---------------------|----------------------------------------|
- * | BUCKET#<id>              | META                | bucket                                 |
- * | BUCKET#<id>              | DEVICE#<deviceId>   | device → SNS endpoint (Query lists them)|
- * | BUCKETNAME#<name>        | META                | bucket name → bucket id                |
- * | TOKEN#<sha256>           | META                | access-token hash → bucket             |
- * | MAGIC#<sha256>           | META                | magic-code hash → bucket               |
- * | DEDUPE#<bucketId>#<key>  | META                | dedupe key seen (TTL)                  |
- * | NOTIF#<id>               | META                | notification history (TTL)             |
- * | NOTIF#<id>               | DEVICE#<deviceId>   | per-device delivery outcome (TTL)      |
+ * | pk                         | sk                       | item                                        |
+ * |----------------------------|--------------------------|---------------------------------------------|
+ * | BUCKET#<id>                | META                     | bucket and its settings                     |
+ * | BUCKET#<id>                | DEVICE#<deviceId>        | device → SNS endpoint (Query lists them)    |
+ * | BUCKET#<id>                | DEVTOKEN#<tokenKey>      | push-token key → device (idempotent register)|
+ * | BUCKET#<id>                | CRED#<credentialId>      | token / magic code index (list, revoke)     |
+ * | BUCKET#<id>                | SOURCE#<source>          | which kind of source secret is configured   |
+ * | BUCKET#<id>                | NOTIF#<uuidv7>           | history entry with outcome counts (TTL)     |
+ * | BUCKETS                    | NAME#<name>              | bucket name → id (Query lists buckets)      |
+ * | TOKEN#<sha256> / MAGIC#<…> | META                     | credential hash → bucket, scopes, revocation|
+ * | DEDUPE#<bucketId>#<key>    | META                     | dedupe key seen (TTL 24 h)                  |
+ * | NOTIF#<id>                 | DEVICE#<deviceId>        | per-device claim, then outcome (TTL)        |
+ * | NOTIF#<id>                 | FAILURE                  | why delivery last failed (TTL 14 d)         |
+ * | AUTHFAIL#<ip|bucket>#<key> | W#<window>               | failed authentications per window (TTL)     |
+ * | ENDPOINT#<arn>             | DEVICE#<bucket>#<device> | endpoint → device, for SNS feedback events  |
  */
 export const TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk', timeToLive: 'expiresAt' } as const;
 

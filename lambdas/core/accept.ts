@@ -57,11 +57,14 @@ export async function acceptNotifications(
         fresh.push(item);
         continue;
       }
+      // Counted as claimed before the call: if the put's answer is lost, the claim may exist.
+      const claim = { key: item.dedupeKey, notificationId: item.notification.id };
+      claimed.push(claim);
       const earlier = await claimDedupeKey(deps.store, bucketId, item.dedupeKey, item.notification.id, now);
       if (earlier) {
+        claimed.pop();
         duplicates.push(earlier);
       } else {
-        claimed.push({ key: item.dedupeKey, notificationId: item.notification.id });
         fresh.push(item);
       }
     }
@@ -69,7 +72,7 @@ export async function acceptNotifications(
   } catch (error) {
     const queued = error instanceof EnqueueError ? error.queuedIds : new Set<string>();
     const unqueued = claimed.filter((claim) => !queued.has(claim.notificationId));
-    await Promise.allSettled(unqueued.map((claim) => releaseDedupeKey(deps.store, bucketId, claim.key)));
+    await Promise.allSettled(unqueued.map((claim) => releaseDedupeKey(deps.store, bucketId, claim.key, claim.notificationId)));
     throw new HeraldError('service_unavailable', 'the notification could not be queued; retry later', { 'retry-after': '5' }, error);
   }
   return { queued: fresh.map((item) => item.notification), duplicates, routineDropped: parsed.length - kept.length };

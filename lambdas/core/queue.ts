@@ -43,7 +43,7 @@ export class SqsNotificationQueue implements NotificationQueue {
         result = await this.sqs.send(
           new SendMessageBatchCommand({
             QueueUrl: this.queueUrl,
-            Entries: chunk.map((job, index) => ({ Id: String(index), MessageBody: JSON.stringify(job) })),
+            Entries: chunk.map((job, index) => ({ Id: String(index), MessageBody: messageBody(job) })),
           }),
         );
       } catch (error) {
@@ -56,6 +56,14 @@ export class SqsNotificationQueue implements NotificationQueue {
       }
     }
   }
+}
+
+/**
+ * The job as ASCII JSON: SQS refuses some characters outside the BMP range it allows (and some
+ * stand-ins refuse all of them), so everything past U+007E travels as a JSON `\\u` escape.
+ */
+export function messageBody(job: DeliveryJob): string {
+  return JSON.stringify(job).replace(/[\u007f-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 export function parseDeliveryJob(body: string): DeliveryJob {

@@ -79,3 +79,29 @@ describe('routine events', () => {
     expect(queue.queued).toHaveLength(1);
   });
 });
+
+describe('dedupe claims under lost answers', () => {
+  test('a put retried after its answer was lost is still our own claim, not a replay', async () => {
+    const harness = await createHarness();
+    const { claimDedupeKey } = await import('../../lambdas/core/store/dedupe');
+    expect(await claimDedupeKey(harness.store, 'b', 'k', 'notification-1')).toBeUndefined();
+    expect(await claimDedupeKey(harness.store, 'b', 'k', 'notification-1')).toBeUndefined();
+    expect(await claimDedupeKey(harness.store, 'b', 'k', 'notification-2')).toBe('notification-1');
+  });
+
+  test('a release removes only our own claim', async () => {
+    const harness = await createHarness();
+    const { claimDedupeKey, releaseDedupeKey } = await import('../../lambdas/core/store/dedupe');
+    await claimDedupeKey(harness.store, 'b', 'k', 'first');
+    await releaseDedupeKey(harness.store, 'b', 'k', 'second');
+    expect(await claimDedupeKey(harness.store, 'b', 'k', 'third')).toBe('first');
+  });
+
+  test('job bodies reach SQS as ASCII, characters outside the BMP included', async () => {
+    const { messageBody, parseDeliveryJob } = await import('../../lambdas/core/queue');
+    const job = { notification: { id: 'n', bucketId: 'b', title: 'Disk full 😀 — café', source: 'native', createdAt: '', deliveryType: 'NORMAL' as const } };
+    const body = messageBody(job);
+    expect(/^[\x20-\x7e]*$/.test(body)).toBe(true);
+    expect(parseDeliveryJob(body)).toEqual(job);
+  });
+});

@@ -31,17 +31,34 @@ export async function claimDedupeKey(
     return undefined;
   } catch (error) {
     if (!isConditionalCheckFailed(error)) throw error;
-    const returned = (error as { Item?: { notificationId?: { S?: string } } }).Item?.notificationId?.S;
-    if (returned) return returned;
-    // dynalite (local mode) ignores ReturnValuesOnConditionCheckFailure: read the claim instead.
-    const { Item } = await store.doc.send(
-      new GetCommand({ TableName: store.tableName, Key: dedupeKey(bucketId, key), ConsistentRead: true }),
-    );
-    return (Item?.notificationId as string | undefined) ?? 'unknown';
+    let earlier = (error as { Item?: { notificationId?: { S?: string } } }).Item?.notificationId?.S;
+    if (!earlier) {
+      // dynalite (local mode) ignores ReturnValuesOnConditionCheckFailure: read the claim instead.
+      const { Item } = await store.doc.send(
+        new GetCommand({ TableName: store.tableName, Key: dedupeKey(bucketId, key), ConsistentRead: true }),
+      );
+      earlier = (Item?.notificationId as string | undefined) ?? 'unknown';
+    }
+    // Our own claim: the SDK retried a put whose answer was lost. It is ours, not a replay.
+    return earlier === notificationId ? undefined : earlier;
   }
 }
 
-/** Gives a claim back when the notification could not be queued, so the sender's retry is accepted. */
-export async function releaseDedupeKey(store: Store, bucketId: string, key: string): Promise<void> {
-  await store.doc.send(new DeleteCommand({ TableName: store.tableName, Key: dedupeKey(bucketId, key) }));
+/**
+ * Gives a claim back when the notification could not be queued, so the sender's retry is accepted.
+ * Only this notification's own claim is removed, never an earlier request's.
+ */
+export async function releaseDedupeKey(store: Store, bucketId: string, key: string, notificationId: string): Promise<void> {
+  try {
+    await store.doc.send(
+      new DeleteCommand({
+        TableName: store.tableName,
+        Key: dedupeKey(bucketId, key),
+        ConditionExpression: 'notificationId = :ours',
+        ExpressionAttributeValues: { ':ours': notificationId },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionalCheckFailed(error)) throw error;
+  }
 }

@@ -240,21 +240,18 @@ describe('bad input that needs more than one request', () => {
 });
 
 /**
- * Known bugs, pinned as `test.failing`: each states the right answer and fails today; when the
- * bug is fixed jest reports it, and the case moves up into the table. SQS accepts only #x9, #xA,
- * #xD, #x20–#xD7FF, #xE000–#xFFFD and #x10000–#x10FFFF in a message body, and the job is queued as
- * `JSON.stringify(job)` (lambdas/core/queue.ts), which leaves U+FFFE/U+FFFF as they are; fauxqs
- * (the local SQS) also refuses everything past U+FFFF. Escaping non-ASCII as \uXXXX in the queued
- * JSON would fix both.
+ * Characters SQS (and fauxqs, the local SQS) refuse in a message body: the job is queued as ASCII
+ * JSON (lambdas/core/queue.ts `messageBody`), so they are accepted, never a 503 a sender would
+ * retry forever.
  */
-describe('known bugs (test.failing until fixed)', () => {
-  test.failing('an emoji in the title is accepted (201), not refused by the local SQS with a 503', async () => {
+describe('characters SQS refuses', () => {
+  test('an emoji in the title is accepted (201) and queued as sent', async () => {
     const { response, queued } = await send({ headers: bearer(alpha.token), json: { title: '🚀 deployed' } });
     expect(response.status).toBe(201);
     expect(queued.map((job) => job.notification.title)).toEqual(['🚀 deployed']);
   });
 
-  test.failing('U+FFFF in the title is never a 503 that a sender would retry forever', async () => {
+  test('U+FFFF in the title is never a 5xx', async () => {
     const { response } = await send({ headers: bearer(alpha.token), json: { title: 'disk \uffff full' } });
     expect(response.status).toBeLessThan(500);
   });

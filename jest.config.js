@@ -3,7 +3,7 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '\\.int\\.test\\.ts$'],
+  testPathIgnorePatterns: ['/node_modules/', '\\.int\\.test\\.ts$', '\\.chaos\\.test\\.ts$'],
   // isolatedModules: transpile only; `tsc --noEmit` type-checks separately. @middy/core is ESM-only,
   // so jest must transform it (allowJs + the exception below).
   transform: { '^.+\\.[tj]sx?$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }] },

@@ -295,6 +295,7 @@ describe(`fuzz: ${REQUESTS.toLocaleString('en-US')} generated requests through h
     const draft = arbitraries(secrets, buckets);
     const byStatus = new Map<number, number>();
     const byError = new Map<string, number>();
+    const accepted = new Map<string, number>();
     const started = performance.now();
 
     const describeRequest = (request: HttpRequest): string => JSON.stringify({
@@ -325,6 +326,13 @@ describe(`fuzz: ${REQUESTS.toLocaleString('en-US')} generated requests through h
           return;
         }
         byStatus.set(response.status, (byStatus.get(response.status) ?? 0) + 1);
+        if (response.status < 300) {
+          // Which routes and parsers the accepted requests reached.
+          const route = request.path.startsWith('/webhooks/') || request.path.startsWith('/transform') || request.path.startsWith('/api/v1/messages/transform')
+            ? `${request.path.replace(/\?.*$/, '').slice(0, 40)}${request.query.parser ? `?parser=${request.query.parser.slice(0, 20)}` : ''}`
+            : request.path.split('/').length > 2 ? request.path.replace(/\/[^/]+$/, '/…') : request.path;
+          accepted.set(route, (accepted.get(route) ?? 0) + 1);
+        }
         for (const [name, value] of Object.entries(response.headers)) {
           if (/[\r\n]/.test(name) || /[\r\n]/.test(String(value))) violate('line break in a response header', request, response);
         }
@@ -376,6 +384,7 @@ describe(`fuzz: ${REQUESTS.toLocaleString('en-US')} generated requests through h
         ...[...byStatus].sort(([a], [b]) => a - b).map(([status, n]) => [`status ${status}`, n] as const),
       ]),
       table('4xx by error code', [...byError].sort(([, a], [, b]) => b - a).map(([code, n]) => [code, n] as const)),
+      table('2xx by route (top 25)', [...accepted].sort(([, a], [, b]) => b - a).slice(0, 25).map(([route, n]) => [route, n] as const)),
       table('violations', ruleCounts.size === 0 ? [['none', 0]] : [...ruleCounts].map(([rule, n]) => [rule, n] as const)),
       ...(violations.length > 0 ? ['\nfirst violations:', ...violations.map((v) => `  [${v.rule}] request ${v.request}\n    → ${v.response}`)] : []),
     ].join('\n'));

@@ -74,7 +74,6 @@ async function noteFailure(deps: DeliveryDeps, notificationId: string, error: un
  */
 export function createDeliveryHandler(overrides: Partial<DeliveryDeps> = {}) {
   let deps: DeliveryDeps | undefined;
-  const processor = new BatchProcessor(EventType.SQS);
   const deliverRecord = async (record: SQSRecord): Promise<void> => {
     const { notification, cursor } = parseDeliveryJob(record.body);
     try {
@@ -99,7 +98,8 @@ export function createDeliveryHandler(overrides: Partial<DeliveryDeps> = {}) {
   };
   return middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     deps ??= { ...depsFromEnv(), ...overrides };
-    return processPartialResponse(event, deliverRecord, processor, { context, throwOnFullBatchFailure: false });
+    // One processor per invocation: a shared one mixes the failures of concurrent batches.
+    return processPartialResponse(event, deliverRecord, new BatchProcessor(EventType.SQS), { context, throwOnFullBatchFailure: false });
   })
     // Each metric is a single-metric EMF line, flushed at once; nothing is left for logMetrics().
     .use(injectLambdaContext(logger));

@@ -41,6 +41,15 @@ const FIXTURE_BODIES: Buffer[] = readdirSync(FIXTURES).flatMap((source) =>
     .map((name) => readFileSync(path.join(FIXTURES, source, name))));
 const OVERSIZED = Buffer.alloc(256 * 1024 + 1, 'a');
 const KNOWN_CODES = new Set(Object.keys(ERROR_STATUS));
+const KNOWN_PARSERS = new Set(parserNames().map((name) => name.toLowerCase()));
+
+function decodeURIComponentSafe(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
 
 interface Secrets {
   /** Credentials that authenticate (for the 2xx oracle). */
@@ -328,9 +337,12 @@ describe(`fuzz: ${REQUESTS.toLocaleString('en-US')} generated requests through h
         byStatus.set(response.status, (byStatus.get(response.status) ?? 0) + 1);
         if (response.status < 300) {
           // Which routes and parsers the accepted requests reached.
-          const route = request.path.startsWith('/webhooks/') || request.path.startsWith('/transform') || request.path.startsWith('/api/v1/messages/transform')
-            ? `${request.path.replace(/\?.*$/, '').slice(0, 40)}${request.query.parser ? `?parser=${request.query.parser.slice(0, 20)}` : ''}`
-            : request.path.split('/').length > 2 ? request.path.replace(/\/[^/]+$/, '/…') : request.path;
+          const known = (name: string | undefined) => (name === undefined ? 'detected' : KNOWN_PARSERS.has(name.trim().toLowerCase()) ? name.trim().toLowerCase() : 'other');
+          const route = request.path.startsWith('/webhooks/')
+            ? `/webhooks/${known(decodeURIComponentSafe(request.path.slice('/webhooks/'.length)))}`
+            : /^\/(api\/v1\/messages\/)?transform\/*$/.test(request.path)
+              ? `/transform?parser=${known(request.query.parser)}`
+              : request.path.split('/').length > 2 ? request.path.replace(/\/[^/]+$/, '/…') : request.path;
           accepted.set(route, (accepted.get(route) ?? 0) + 1);
         }
         for (const [name, value] of Object.entries(response.headers)) {

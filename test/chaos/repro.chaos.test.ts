@@ -15,8 +15,8 @@ import { faultError, fastRetries } from './faults';
 import { takeAll } from './support';
 
 /**
- * The chaos run's findings, each reduced to one deterministic case: the right behaviour is
- * asserted, so each test fails until its bug is fixed.
+ * The chaos run's findings, each reduced to one deterministic case that asserts the right
+ * behaviour; one still open is pinned with `test.failing`.
  */
 describe('found by the chaos run', () => {
   let harness: Harness;
@@ -59,6 +59,10 @@ describe('found by the chaos run', () => {
     expect({ status: response.status, queued }).toEqual({ status: 201, queued: [bucket.id] });
   });
 
+  // Fails until lambdas/delivery/index.ts makes its Powertools BatchProcessor per invocation: one
+  // processor is shared by every invocation of a handler, and local mode's event source runs four
+  // batches at once through one handler, so a batch's failure can be reset by the next batch's
+  // start and its message deleted (lost). Lambda itself runs one invocation per environment.
   test('one delivery handler invoked for two batches at once reports each batch\'s own failures', async () => {
     // GIVEN a bucket with one device, and a push gateway that refuses notification a1 at once and
     // holds a2 until told

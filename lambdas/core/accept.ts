@@ -3,7 +3,7 @@ import { stampNotification, validateNotification, type Notification } from './no
 import type { ParsedNotification } from './parsers/types';
 import { EnqueueError, type NotificationQueue } from './queue';
 import { getBucket } from './store/buckets';
-import { claimDedupeKey, releaseDedupeKey } from './store/dedupe';
+import { claimDedupeKey, clearDedupeUncertain, markDedupeUncertain, releaseDedupeKey } from './store/dedupe';
 import type { Store } from './store/table';
 
 export interface AcceptDeps {
@@ -23,9 +23,9 @@ export interface Accepted {
 
 /**
  * Validates, dedupes and queues a source's notifications. Nothing is reported as accepted unless
- * SQS took it: on a queue failure the caller gets a 503, and the dedupe claims of the notifications
- * that were not queued are given back, so the sender's retry queues exactly those (and the ones
- * that were queued are recognised as replays).
+ * SQS took it: on a queue failure the caller gets a 503, and the dedupe claims are settled so that
+ * the sender's retry queues exactly what is missing, each under one notification id (see
+ * `settleClaims`).
  */
 export async function acceptNotifications(
   deps: AcceptDeps,
@@ -50,7 +50,9 @@ export async function acceptNotifications(
 
   const fresh: typeof stamped = [];
   const duplicates: string[] = [];
-  const claimed: { key: string; notificationId: string }[] = [];
+  const claimed: { key: string; notificationId: string; createdAt: string }[] = [];
+  /** Replays of notifications whose queuing was uncertain, queued again under their own id. */
+  const requeued: { key: string; notificationId: string }[] = [];
   try {
     for (const item of stamped) {
       if (item.dedupeKey === undefined) {
@@ -58,22 +60,56 @@ export async function acceptNotifications(
         continue;
       }
       // Counted as claimed before the call: if the put's answer is lost, the claim may exist.
-      const claim = { key: item.dedupeKey, notificationId: item.notification.id };
+      const claim = { key: item.dedupeKey, notificationId: item.notification.id, createdAt: item.notification.createdAt };
       claimed.push(claim);
       const earlier = await claimDedupeKey(deps.store, bucketId, item.dedupeKey, item.notification.id, now);
-      if (earlier) {
-        claimed.pop();
-        duplicates.push(earlier);
-      } else {
+      if (!earlier) {
         fresh.push(item);
+        continue;
+      }
+      claimed.pop();
+      if (earlier.uncertainSince) {
+        fresh.push({ ...item, notification: { ...item.notification, id: earlier.notificationId, createdAt: earlier.uncertainSince } });
+        requeued.push({ key: item.dedupeKey, notificationId: earlier.notificationId });
+      } else {
+        duplicates.push(earlier.notificationId);
       }
     }
     if (fresh.length > 0) await deps.queue.enqueue(fresh.map((item) => ({ notification: item.notification })));
   } catch (error) {
-    const queued = error instanceof EnqueueError ? error.queuedIds : new Set<string>();
-    const unqueued = claimed.filter((claim) => !queued.has(claim.notificationId));
-    await Promise.allSettled(unqueued.map((claim) => releaseDedupeKey(deps.store, bucketId, claim.key, claim.notificationId)));
+    await settleClaims(deps.store, bucketId, claimed, error);
     throw new HeraldError('service_unavailable', 'the notification could not be queued; retry later', { 'retry-after': '5' }, error);
   }
+  // Best effort: a claim left uncertain only makes a later replay queue the same id once more.
+  await Promise.allSettled(requeued.map((claim) => clearDedupeUncertain(deps.store, bucketId, claim.key, claim.notificationId)));
   return { queued: fresh.map((item) => item.notification), duplicates, routineDropped: parsed.length - kept.length };
+}
+
+/**
+ * After a failed enqueue: claims of notifications SQS certainly did not take are given back (the
+ * retry queues them afresh); claims of ones it may have taken are marked uncertain (the retry
+ * queues them again under the same id, which delivery pushes at most once per device); claims of
+ * queued ones stay (the retry is a replay). A claim that can be neither marked nor released stays
+ * as it is: the retry is then answered as a replay.
+ */
+async function settleClaims(
+  store: Store,
+  bucketId: string,
+  claimed: readonly { key: string; notificationId: string; createdAt: string }[],
+  error: unknown,
+): Promise<void> {
+  const queued = error instanceof EnqueueError ? error.queuedIds : new Set<string>();
+  const uncertain = error instanceof EnqueueError ? error.uncertainIds : new Set<string>();
+  await Promise.allSettled(
+    claimed
+      .filter((claim) => !queued.has(claim.notificationId))
+      .map((claim) =>
+        uncertain.has(claim.notificationId)
+          ? markDedupeUncertain(store, bucketId, claim.key, claim.notificationId, claim.createdAt).catch(() =>
+              // Unmarked, the claim would read as a plain replay: give it back instead (a second id beats a lost one).
+              releaseDedupeKey(store, bucketId, claim.key, claim.notificationId),
+            )
+          : releaseDedupeKey(store, bucketId, claim.key, claim.notificationId),
+      ),
+  );
 }

@@ -4,7 +4,7 @@ import { PushError, type PushGateway } from './push/gateway';
 import { buildPublishInput } from './push/publish-request';
 import { disableDevice, listDevices, platformKeyOf, type Device } from './store/devices';
 import { addToHistory } from './store/history';
-import { claimDelivery, recordOutcome, releaseClaim, type DeliveryOutcome } from './store/outcomes';
+import { claimDelivery, listOutcomes, recordOutcome, releaseClaim, type DeliveryOutcome } from './store/outcomes';
 import type { Store } from './store/table';
 
 export interface DeliveryDeps {
@@ -63,8 +63,12 @@ const THROTTLED = new Set(['ThrottledException', 'ThrottlingException', 'KMSThro
  * after, so a retried message, a redelivered one, or a concurrent duplicate skips the devices
  * already served. A bucket larger than a page continues in another message (`cursor`), queued
  * before this page is published so pages run in parallel.
+ *
+ * A redelivered message (`redelivered`: SQS has handed it out before) first reads the page's
+ * recorded outcomes in one query, so the devices an earlier attempt finished cost nothing more;
+ * a first delivery skips that read, since it would find nothing.
  */
-export async function deliverNotification(deps: DeliveryDeps, notification: Notification, cursor?: string): Promise<DeliveryReport> {
+export async function deliverNotification(deps: DeliveryDeps, notification: Notification, cursor?: string, redelivered = false): Promise<DeliveryReport> {
   const report: DeliveryReport = { outcomes: [], alreadyDone: 0, unknownRetried: 0, retry: [] };
   const now = () => deps.now?.() ?? new Date();
   if (notification.deliveryType === 'NO_PUSH') {
@@ -80,7 +84,11 @@ export async function deliverNotification(deps: DeliveryDeps, notification: Noti
       await deps.continueWith(notification, next);
       next = undefined;
     }
-    const enabled = page.devices.filter((device) => device.enabled);
+    const done = redelivered && page.devices.length > 0
+      ? await listOutcomes(deps.store, notification.id, { first: page.devices[0]!.id, last: page.devices.at(-1)!.id })
+      : new Map<string, DeliveryOutcome>();
+    const enabled = page.devices.filter((device) => device.enabled && !done.has(device.id));
+    report.alreadyDone += page.devices.filter((device) => device.enabled && done.has(device.id)).length;
     await mapWithConcurrency(enabled, deps.concurrency ?? 16, (device) => deliverToDevice(deps, notification, device, report));
   } while (next);
   await addToHistory(deps.store, notification, report.outcomes, now(), deps.historyDays);

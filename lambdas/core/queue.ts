@@ -13,11 +13,16 @@ export interface NotificationQueue {
   enqueue(jobs: readonly DeliveryJob[]): Promise<void>;
 }
 
-/** Some jobs could not be queued; `queuedIds` are the notifications that were. */
+/**
+ * Some jobs could not be queued. `queuedIds` are the notifications SQS took; `uncertainIds` those
+ * of a request that failed after it may have reached SQS (a timeout, a lost reply); any others
+ * were certainly not queued.
+ */
 export class EnqueueError extends Error {
   constructor(
     message: string,
     readonly queuedIds: ReadonlySet<string>,
+    readonly uncertainIds: ReadonlySet<string> = new Set(),
     options?: { cause?: unknown },
   ) {
     super(message, options);
@@ -47,7 +52,8 @@ export class SqsNotificationQueue implements NotificationQueue {
           }),
         );
       } catch (error) {
-        throw new EnqueueError(`SQS refused the batch: ${(error as Error).name}`, queued, { cause: error });
+        const uncertain = new Set(chunk.map((job) => job.notification.id));
+        throw new EnqueueError(`SQS refused the batch: ${(error as Error).name}`, queued, uncertain, { cause: error });
       }
       for (const entry of result.Successful ?? []) queued.add(chunk[Number(entry.Id)]!.notification.id);
       if (result.Failed && result.Failed.length > 0) {

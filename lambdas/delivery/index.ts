@@ -77,7 +77,7 @@ export function createDeliveryHandler(overrides: Partial<DeliveryDeps> = {}) {
   const deliverRecord = async (record: SQSRecord): Promise<void> => {
     const { notification, cursor } = parseDeliveryJob(record.body);
     try {
-      const report = await deliverNotification(deps!, notification, cursor);
+      const report = await deliverNotification(deps!, notification, cursor, Number(record.attributes.ApproximateReceiveCount) > 1);
       countPushes(report);
       logger.info('notification delivered', {
         notificationId: notification.id,

@@ -1,6 +1,7 @@
 import { acceptNotifications } from '../../lambdas/core/accept';
 import { HeraldError } from '../../lambdas/core/errors';
-import { EnqueueError, type DeliveryJob, type NotificationQueue } from '../../lambdas/core/queue';
+import { ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { EnqueueError, parseDeliveryJob, SqsNotificationQueue, type DeliveryJob, type NotificationQueue } from '../../lambdas/core/queue';
 import { createBucket } from '../../lambdas/core/store/buckets';
 import { createHarness, type Harness } from './harness';
 
@@ -45,6 +46,49 @@ describe('acceptNotifications when the queue fails partway', () => {
   });
 });
 
+describe('acceptNotifications when SQS loses the reply', () => {
+  test('the sender\'s retry queues the same notification id again, and a later replay queues nothing', async () => {
+    // GIVEN a real queue on fauxqs whose SendMessageBatch reaches SQS but whose reply is lost
+    const harness = await createHarness();
+    const { bucket } = await createBucket(harness.store, { name: 'lost-reply' });
+    const lossy = { send: async (command: SendMessageBatchCommand) => { await harness.sqs.send(command); throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }); } } as unknown as SQSClient;
+    const item = [{ content: { title: 'Login failed: admin' }, dedupeKey: 'zitadel:event-9' }];
+    await expect(acceptNotifications({ store: harness.store, queue: new SqsNotificationQueue(harness.queues.queueUrl, lossy) }, bucket.id, 'zitadel', item)).rejects.toMatchObject({ code: 'service_unavailable' });
+    // WHEN the sender retries, and later replays once more
+    const queue = new SqsNotificationQueue(harness.queues.queueUrl, harness.sqs);
+    const retried = await acceptNotifications({ store: harness.store, queue }, bucket.id, 'zitadel', item);
+    const replayed = await acceptNotifications({ store: harness.store, queue }, bucket.id, 'zitadel', item);
+    // THEN both queued messages carry one notification id (delivery pushes it once per device), and the replay queued nothing
+    const bodies = await receiveAll(harness.sqs, harness.queues.queueUrl);
+    const ids = bodies.map((body) => parseDeliveryJob(body).notification);
+    expect(ids).toHaveLength(2);
+    expect(ids[1]).toEqual(ids[0]);
+    expect(retried.queued.map((notification) => notification.id)).toEqual([ids[0]!.id]);
+    expect(replayed).toMatchObject({ queued: [], duplicates: [ids[0]!.id] });
+  });
+
+  test('a batch SQS refused outright gives its claims back: the retry queues it afresh', async () => {
+    const harness = await createHarness();
+    const { bucket } = await createBucket(harness.store, { name: 'refused' });
+    const refusing = { send: async () => ({ Successful: [], Failed: [{ Id: '0', Code: 'InternalError', SenderFault: false }] }) } as unknown as SQSClient;
+    const item = [{ content: { title: 'Password reset' }, dedupeKey: 'zitadel:event-10' }];
+    await expect(acceptNotifications({ store: harness.store, queue: new SqsNotificationQueue(harness.queues.queueUrl, refusing) }, bucket.id, 'zitadel', item)).rejects.toMatchObject({ code: 'service_unavailable' });
+    const retried = await acceptNotifications({ store: harness.store, queue: new SqsNotificationQueue(harness.queues.queueUrl, harness.sqs) }, bucket.id, 'zitadel', item);
+    expect(retried.queued).toHaveLength(1);
+    expect(retried.duplicates).toEqual([]);
+  });
+});
+
+async function receiveAll(sqs: SQSClient, queueUrl: string): Promise<string[]> {
+  const bodies: string[] = [];
+  for (let empty = 0; empty < 2; ) {
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+    if (Messages.length === 0) empty += 1;
+    bodies.push(...Messages.map((message) => message.Body!));
+  }
+  return bodies;
+}
+
 describe('routine events', () => {
   let harness: Harness;
 
@@ -86,7 +130,7 @@ describe('dedupe claims under lost answers', () => {
     const { claimDedupeKey } = await import('../../lambdas/core/store/dedupe');
     expect(await claimDedupeKey(harness.store, 'b', 'k', 'notification-1')).toBeUndefined();
     expect(await claimDedupeKey(harness.store, 'b', 'k', 'notification-1')).toBeUndefined();
-    expect(await claimDedupeKey(harness.store, 'b', 'k', 'notification-2')).toBe('notification-1');
+    expect(await claimDedupeKey(harness.store, 'b', 'k', 'notification-2')).toEqual({ notificationId: 'notification-1' });
   });
 
   test('a release removes only our own claim', async () => {
@@ -94,7 +138,7 @@ describe('dedupe claims under lost answers', () => {
     const { claimDedupeKey, releaseDedupeKey } = await import('../../lambdas/core/store/dedupe');
     await claimDedupeKey(harness.store, 'b', 'k', 'first');
     await releaseDedupeKey(harness.store, 'b', 'k', 'second');
-    expect(await claimDedupeKey(harness.store, 'b', 'k', 'third')).toBe('first');
+    expect(await claimDedupeKey(harness.store, 'b', 'k', 'third')).toEqual({ notificationId: 'first' });
   });
 
   test('job bodies reach SQS as ASCII, characters outside the BMP included', async () => {

@@ -103,6 +103,16 @@ describe('delivery idempotency', () => {
     expect(gateway.total).toBe(1);
   });
 
+  test('a claim put whose answer was lost and that the SDK retried is still this attempt\'s own claim', async () => {
+    // The SDK's retry of a put that did reach DynamoDB meets the item it wrote itself.
+    let first = true;
+    const lossy = { ...harness.store, doc: { send: async (command: never) => {
+      if (first) { first = false; await harness.store.doc.send(command); }
+      return harness.store.doc.send(command);
+    } } } as unknown as typeof harness.store;
+    expect(await claimDelivery(lossy, randomUUID(), 'device-1', new Date(), 90_000)).toEqual({ kind: 'claimed' });
+  });
+
   test('a refusal before sending releases the claim: the retry is an ordinary publish', async () => {
     const bucketId = await bucketWithDevices(1);
     const notification = notificationFor(bucketId);
@@ -112,6 +122,27 @@ describe('delivery idempotency', () => {
     const retried = await deliverNotification(deps(gateway), notification);
     expect(retried.unknownRetried).toBe(0);
     expect(gateway.total).toBe(1);
+  });
+
+  test('a redelivered message reads the page\'s outcomes once and claims only the devices not yet done', async () => {
+    // GIVEN a page of 30 devices, 20 of them finished by the first attempt
+    const bucketId = await bucketWithDevices(30);
+    const notification = notificationFor(bucketId);
+    const gateway = new CountingGateway();
+    gateway.fail = (input) => (Number(input.TargetArn.slice(-2)) >= 20 && gateway.total < 20 + 10 ? new PushError('retryable', 'InternalErrorException') : undefined);
+    await expect(deliverNotification(deps(gateway, { concurrency: 1 }), notification)).rejects.toBeInstanceOf(RetryableDeliveryError);
+    expect(gateway.total).toBe(20);
+    // WHEN SQS redelivers it
+    const commands: string[] = [];
+    const counted = { ...harness.store, doc: { send: (command: { constructor: { name: string } }) => (commands.push(command.constructor.name), harness.store.doc.send(command as never)) } } as unknown as typeof harness.store;
+    gateway.fail = undefined;
+    const retried = await deliverNotification(deps(gateway, { store: counted }), notification, undefined, true);
+    // THEN the finished 20 cost one query, and only the other 10 are claimed and published
+    expect(retried).toMatchObject({ alreadyDone: 20, unknownRetried: 0 });
+    expect(retried.outcomes).toHaveLength(10);
+    expect(gateway.total).toBe(30);
+    expect(commands.filter((name) => name === 'QueryCommand')).toHaveLength(2); // the device page and its outcomes
+    expect(commands.filter((name) => name === 'PutCommand')).toHaveLength(20); // 10 claims, 10 outcomes
   });
 
   test('SNS throttling is retried with backoff within the attempt', async () => {

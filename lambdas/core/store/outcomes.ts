@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { epochSeconds, isConditionalCheckFailed, type Store } from './table';
 
@@ -37,7 +38,9 @@ export async function claimDelivery(
   staleAfterMs: number,
 ): Promise<Claim> {
   const claimedAt = now.toISOString();
-  const item = { ...outcomeKey(notificationId, deviceId), kind: 'outcome', deviceId, status: 'publishing', claimedAt, expiresAt: epochSeconds(now) + OUTCOME_RETENTION_SECONDS };
+  // Tells our own claim from another attempt's when the SDK retried a put whose answer was lost.
+  const claimId = randomUUID();
+  const item = { ...outcomeKey(notificationId, deviceId), kind: 'outcome', deviceId, status: 'publishing', claimedAt, claimId, expiresAt: epochSeconds(now) + OUTCOME_RETENTION_SECONDS };
   try {
     await store.doc.send(new PutCommand({ TableName: store.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
     return { kind: 'claimed' };
@@ -47,16 +50,17 @@ export async function claimDelivery(
   const { Item } = await store.doc.send(new GetCommand({ TableName: store.tableName, Key: outcomeKey(notificationId, deviceId), ConsistentRead: true }));
   if (!Item) return claimDelivery(store, notificationId, deviceId, now, staleAfterMs); // released meanwhile
   if (Item.status !== 'publishing') return { kind: 'done', outcome: toOutcome(Item) };
+  if (Item.claimId === claimId) return { kind: 'claimed' };
   if (now.getTime() - Date.parse(Item.claimedAt as string) < staleAfterMs) return { kind: 'in_flight' };
   try {
     await store.doc.send(
       new UpdateCommand({
         TableName: store.tableName,
         Key: outcomeKey(notificationId, deviceId),
-        UpdateExpression: 'SET claimedAt = :now',
+        UpdateExpression: 'SET claimedAt = :now, claimId = :claim',
         ConditionExpression: '#status = :publishing AND claimedAt = :old',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':now': claimedAt, ':publishing': 'publishing', ':old': Item.claimedAt },
+        ExpressionAttributeValues: { ':now': claimedAt, ':claim': claimId, ':publishing': 'publishing', ':old': Item.claimedAt },
       }),
     );
     return { kind: 'unknown' };
@@ -93,16 +97,27 @@ export async function releaseClaim(store: Store, notificationId: string, deviceI
   }
 }
 
-/** A notification's recorded final outcomes, by device (claims still in flight are left out). */
-export async function listOutcomes(store: Store, notificationId: string): Promise<Map<string, DeliveryOutcome>> {
+/**
+ * A notification's recorded final outcomes, by device (claims still in flight are left out); with
+ * `devices`, only those of device ids from `first` to `last` (a page of the bucket's devices, which
+ * sort the same way).
+ */
+export async function listOutcomes(store: Store, notificationId: string, devices?: { first: string; last: string }): Promise<Map<string, DeliveryOutcome>> {
   const outcomes = new Map<string, DeliveryOutcome>();
   let cursor: Record<string, unknown> | undefined;
   do {
     const page = await store.doc.send(
       new QueryCommand({
         TableName: store.tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :device)',
-        ExpressionAttributeValues: { ':pk': `NOTIF#${notificationId}`, ':device': 'DEVICE#' },
+        ...(devices
+          ? {
+              KeyConditionExpression: 'pk = :pk AND sk BETWEEN :first AND :last',
+              ExpressionAttributeValues: { ':pk': `NOTIF#${notificationId}`, ':first': `DEVICE#${devices.first}`, ':last': `DEVICE#${devices.last}` },
+            }
+          : {
+              KeyConditionExpression: 'pk = :pk AND begins_with(sk, :device)',
+              ExpressionAttributeValues: { ':pk': `NOTIF#${notificationId}`, ':device': 'DEVICE#' },
+            }),
         ExclusiveStartKey: cursor,
       }),
     );

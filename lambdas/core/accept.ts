@@ -105,11 +105,26 @@ async function settleClaims(
       .filter((claim) => !queued.has(claim.notificationId))
       .map((claim) =>
         uncertain.has(claim.notificationId)
-          ? markDedupeUncertain(store, bucketId, claim.key, claim.notificationId, claim.createdAt).catch(() =>
+          ? persist(() => markDedupeUncertain(store, bucketId, claim.key, claim.notificationId, claim.createdAt)).catch(() =>
               // Unmarked, the claim would read as a plain replay: give it back instead (a second id beats a lost one).
-              releaseDedupeKey(store, bucketId, claim.key, claim.notificationId),
+              persist(() => releaseDedupeKey(store, bucketId, claim.key, claim.notificationId)),
             )
-          : releaseDedupeKey(store, bucketId, claim.key, claim.notificationId),
+          : persist(() => releaseDedupeKey(store, bucketId, claim.key, claim.notificationId)),
       ),
   );
+}
+
+/**
+ * A claim left unsettled costs a lost notification, so settling gets a few more tries (each with
+ * the SDK's own retries) than an ordinary call.
+ */
+async function persist(write: () => Promise<void>, tries = 3): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await write();
+    } catch (error) {
+      if (attempt >= tries) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+    }
+  }
 }

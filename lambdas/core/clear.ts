@@ -54,7 +54,8 @@ export async function clearNotification(deps: ClearDeps, bucketId: string, notif
   const mark = await markCleared(deps.store, bucketId, notificationId, now, { pending: mayBeOnItsWay });
   if (!mark) throw notFound;
   const result: ClearResult = { id: notificationId, cleared: true, clearedAt: mark.clearedAt, ...(mark.notification ? {} : { pending: true as const }) };
-  if (!mark.first || !mark.notification) return result;
+  // NO_PUSH never reached a device: history is all there is to clear.
+  if (!mark.first || !mark.notification || mark.notification.deliveryType === 'NO_PUSH') return result;
   try {
     await deps.queue.enqueue([{ kind: 'clear', notification: mark.notification }]);
   } catch (error) {

@@ -225,6 +225,17 @@ describe('clear: DELETE /notifications/{id}', () => {
     expect(sns).not.toHaveReceivedCommand(PublishCommand);
   });
 
+  test('a NO_PUSH notification is cleared in history only: no device ever had it', async () => {
+    const { bucket } = await bucketWithDevices();
+    const id = await send(bucket, { title: 'Audit only', deliveryType: 'NO_PUSH' });
+    await deliverAll();
+    const response = await clear(id, { headers: bearer(bucket.token) });
+    await deliverAll();
+    expect(response).toMatchObject({ status: 202, body: { id, cleared: true } });
+    expect(sns).not.toHaveReceivedCommand(PublishCommand);
+    expect((await getHistory(harness.store, bucket.bucket.id, id))?.clearedAt).toBe(response.body.clearedAt);
+  });
+
   test('a magic code may clear, like it may send', async () => {
     const { bucket } = await bucketWithDevices();
     const id = await send(bucket, { title: 'Backup done' });

@@ -138,6 +138,8 @@ export const deadLetterSchema = z.object({
   title: z.string().optional(),
   /** A continuation page of a large bucket's delivery. */
   page: z.boolean().optional(),
+  /** The clear of the notification (DELETE /notifications/{id}), not the notification itself. */
+  clear: z.boolean().optional(),
   /** SQS's ApproximateReceiveCount: the notification queue's receives, plus looks at the dead-letter queue. */
   receiveCount: z.number().int(),
   firstReceivedAt: isoTime.optional(),

@@ -114,9 +114,10 @@ export async function deliverNotification(deps: DeliveryDeps, notification: Noti
   if (!clearedBefore) await pushToBucket(deps, deliveryWave(notification), cursor, report, { continuePages: true });
   const { clearedAt, sent } = await addToHistory(deps.store, notification, report.outcomes, now(), deps.historyDays);
   if (clearedAt && sent > 0) {
-    // This page's devices, once (their clear claims skip the ones a clear job already served).
+    // The devices this job pushed to: its page, or every page when there is no continuation
+    // queue; once each (their clear claims skip the ones a clear job already served).
     const cleared = emptyReport();
-    await pushToBucket(deps, clearWave(notification), cursor, cleared, { continuePages: false });
+    await pushToBucket(deps, clearWave(notification), cursor, cleared, { continuePages: deps.continueWith === undefined });
     report.retry.push(...cleared.retry);
   }
   if (report.retry.length > 0) throw new RetryableDeliveryError(report);

@@ -373,6 +373,29 @@ describe('clear racing delivery', () => {
     expect(again.body).toEqual({ id, cleared: true, clearedAt: response.body.clearedAt });
   });
 
+  test('a bucket delivered page by page in one call is cleared on every page', async () => {
+    // GIVEN three devices, one per page, and no continuation queue; the clear comes mid-delivery
+    const { bucket, iphone, pixel } = await bucketWithDevices();
+    const third = await addDevice(bucket.bucket.id, 'ios');
+    const notification = stampNotification(validateNotification({ title: 'Paged' }), bucket.bucket.id, 'native');
+    const published: string[] = [];
+    const gateway = {
+      ensureEndpoint: async () => 'unused',
+      deleteEndpoint: async () => undefined,
+      async publish(input: { TargetArn: string; Message: string }) {
+        if (published.length === 0) await clearNotification({ store: harness.store, queue: { enqueue: async () => undefined } }, bucket.bucket.id, notification.id);
+        published.push(`${input.TargetArn}${/clear/.test(input.Message) ? '#clear' : ''}`);
+        return 'message-id';
+      },
+    };
+    // WHEN
+    await deliverNotification({ store: harness.store, gateway, pageSize: 1 }, notification);
+    // THEN every device got the notification once and its clear once
+    const endpoints = [iphone, pixel, third].map((device) => device.endpointArn!);
+    expect(published.filter((target) => !target.endsWith('#clear')).sort()).toEqual([...endpoints].sort());
+    expect(published.filter((target) => target.endsWith('#clear')).sort()).toEqual(endpoints.map((endpoint) => `${endpoint}#clear`).sort());
+  });
+
   test('a notification cleared while it is being pushed is cleared from each device right after', async () => {
     // GIVEN the DELETE arrives during the first publish
     const { bucket, iphone, pixel } = await bucketWithDevices();

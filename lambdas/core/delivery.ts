@@ -6,7 +6,7 @@ import { buildPublishInput, type PushTarget } from './push/publish-request';
 import type { DeliveryJobKind } from './queue';
 import { disableDevice, listDevices, platformKeyOf, type Device } from './store/devices';
 import { addToHistory, clearedAtOf } from './store/history';
-import { claimDelivery, recordOutcome, releaseClaim, type DeliveryOutcome } from './store/outcomes';
+import { claimDelivery, clearClaimId, recordOutcome, releaseClaim, type DeliveryOutcome } from './store/outcomes';
 import type { Store } from './store/table';
 
 export interface DeliveryDeps {
@@ -77,9 +77,6 @@ const deliveryWave = (notification: Notification): Wave => ({
   claimId: notification.id,
   publishInput: (target) => buildPublishInput(notification, target).input,
 });
-
-/** Clear claims live beside the notification's, under their own key. */
-export const clearClaimId = (notificationId: string) => `${notificationId}#clear`;
 
 const clearWave = (notification: Notification): Wave => ({
   kind: 'clear',

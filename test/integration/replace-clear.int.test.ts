@@ -3,6 +3,7 @@ import { PublishCommand, SNSClient, type PublishCommandInput } from '@aws-sdk/cl
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { deleteBucket } from '../../lambdas/core/admin/delete-bucket';
 import { clearNotification } from '../../lambdas/core/clear';
 import { deliverNotification } from '../../lambdas/core/delivery';
 import { uuidv7 } from '../../lambdas/core/ids';
@@ -304,6 +305,24 @@ describe('clear: DELETE /notifications/{id}', () => {
     expect(sns).not.toHaveReceivedCommand(PublishCommand);
     expect((await getHistory(harness.store, a.bucket.bucket.id, id))?.clearedAt).toBeUndefined();
     expect(await getHistory(harness.store, b.bucket.bucket.id, id)).toBeUndefined();
+  });
+});
+
+describe('clear, and deleting the bucket', () => {
+  test("deleting a bucket removes its cleared notifications' clear outcomes too", async () => {
+    // GIVEN a cleared notification
+    const { bucket } = await bucketWithDevices();
+    const id = await send(bucket, { title: 'Disk full' });
+    await deliverAll();
+    await clear(id, { headers: bearer(bucket.token) });
+    await deliverAll();
+    expect((await listOutcomes(harness.store, `${id}#clear`)).size).toBe(2);
+    // WHEN
+    const vault = { get: async () => undefined, put: async () => undefined, delete: async () => undefined };
+    await deleteBucket({ store: harness.store, gateway: new SnsPushGateway(new SNSClient({})), vault }, bucket.bucket);
+    // THEN
+    expect((await listOutcomes(harness.store, id)).size).toBe(0);
+    expect((await listOutcomes(harness.store, `${id}#clear`)).size).toBe(0);
   });
 });
 

@@ -60,8 +60,11 @@ export async function addToHistory(
   return Attributes?.clearedAt ? { clearedAt: Attributes.clearedAt as string, sent } : { sent };
 }
 
-/** How long a clear asked for before its notification reached history waits for it. */
-export const PENDING_CLEAR_TTL_SECONDS = 24 * 60 * 60;
+/**
+ * How long a clear asked for before its notification reached history waits for it: longer than
+ * the longest scheduled delivery (30 days), so a scheduled notification cleared early is not pushed.
+ */
+export const PENDING_CLEAR_TTL_SECONDS = 31 * 24 * 60 * 60;
 
 export interface ClearMark {
   /** When it was first cleared (an earlier DELETE's time on a repeat). */

@@ -39,7 +39,7 @@ export function registerHistoryCommands(program: Command): void {
       ['CREATED', (entry) => entry.notification.createdAt],
       ['SOURCE', (entry) => entry.notification.source],
       ['TYPE', (entry) => entry.notification.deliveryType],
-      ['OUTCOMES', (entry) => outcomeCounts(entry.outcomes)],
+      ['OUTCOMES', (entry) => `${outcomeCounts(entry.outcomes)}${entry.clearedAt ? ' (cleared)' : ''}`],
       ['TITLE', (entry) => shorten(entry.notification.title)],
     ], `Bucket ${bucket} has no notifications in its history.`);
     if (!options.json && page.cursor) process.stdout.write(`\nMore: herald history list ${bucket} --cursor ${page.cursor}\n`);
@@ -66,6 +66,7 @@ export function registerHistoryCommands(program: Command): void {
       ['Tap URL', notification.tapUrl],
       ['Tags', notification.tags?.join(', ')],
       ['Outcomes', outcomeCounts(detail.outcomes)],
+      ['Cleared', detail.clearedAt],
     ]);
     if (options.json) return;
     process.stdout.write('\n');

@@ -15,6 +15,8 @@ export const ERROR_STATUS = {
   source_secret_missing: 401,
   forbidden: 403,
   not_found: 404,
+  /** The notification is not in the caller's bucket's history (another bucket's ids get this too). */
+  notification_not_found: 404,
   method_not_allowed: 405,
   payload_too_large: 413,
   unsupported_media_type: 415,

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { version } from '../../package.json';
 import {
   bucketSchema,
+  clearedNotificationResponse,
   createdBucketResponse,
   createdCredentialResponse,
   credentialSchema,
@@ -106,6 +107,7 @@ const COMPONENTS: readonly (readonly [string, z.ZodType, Io])[] = [
   ['Device', deviceSchema, 'output'],
   ['DeliveryOutcome', outcomeSchema, 'output'],
   ['HistoryEntry', historyEntrySchema, 'output'],
+  ['ClearedNotification', clearedNotificationResponse, 'output'],
   ['Notification', notificationSchema, 'output'],
   ['NotificationAction', actionSchema, 'input'],
   ['NotificationDetail', notificationDetailSchema, 'output'],

@@ -1,8 +1,16 @@
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Notification } from './notification';
 
+/**
+ * What a job asks delivery to do: `deliver` pushes the notification; `clear` sends every device of
+ * its bucket the silent push that removes it (DELETE /notifications/{id}).
+ */
+export type DeliveryJobKind = 'deliver' | 'clear';
+
 /** One queued delivery: the notification, whole, so delivery needs no second read. */
 export interface DeliveryJob {
+  /** Absent in messages queued before clearing existed, and for plain deliveries: `deliver`. */
+  readonly kind?: DeliveryJobKind;
   readonly notification: Notification;
   /** Where a large bucket's delivery goes on: the next page of devices. */
   readonly cursor?: string;
@@ -75,5 +83,6 @@ export function messageBody(job: DeliveryJob): string {
 export function parseDeliveryJob(body: string): DeliveryJob {
   const job = JSON.parse(body) as DeliveryJob;
   if (!job?.notification?.id || !job.notification.bucketId) throw new Error('queued message is not a Herald delivery job');
+  if (job.kind !== undefined && job.kind !== 'deliver' && job.kind !== 'clear') throw new Error(`queued message has an unknown job kind "${String(job.kind).slice(0, 32)}"`);
   return job;
 }

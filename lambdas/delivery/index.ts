@@ -4,7 +4,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { requiredEnv } from '../core/config';
-import { deliverNotification, RetryableDeliveryError, type DeliveryDeps, type DeliveryReport } from '../core/delivery';
+import { deliverClear, deliverNotification, RetryableDeliveryError, type DeliveryDeps, type DeliveryReport } from '../core/delivery';
 import { SnsPushGateway } from '../core/push/sns-gateway';
 import { parseDeliveryJob, SqsNotificationQueue } from '../core/queue';
 import { recordDeliveryFailure } from '../core/store/failures';
@@ -28,7 +28,7 @@ function continuationQueue(): DeliveryDeps['continueWith'] {
   const queueUrl = process.env.QUEUE_URL;
   if (!queueUrl) return undefined;
   const queue = new SqsNotificationQueue(queueUrl);
-  return (notification, cursor) => queue.enqueue([{ notification, cursor }]);
+  return (notification, cursor, kind) => queue.enqueue([{ ...(kind ? { kind } : {}), notification, cursor }]);
 }
 
 function countPushes(report: DeliveryReport): void {
@@ -75,11 +75,12 @@ async function noteFailure(deps: DeliveryDeps, notificationId: string, error: un
 export function createDeliveryHandler(overrides: Partial<DeliveryDeps> = {}) {
   let deps: DeliveryDeps | undefined;
   const deliverRecord = async (record: SQSRecord): Promise<void> => {
-    const { notification, cursor } = parseDeliveryJob(record.body);
+    const { kind, notification, cursor } = parseDeliveryJob(record.body);
     try {
-      const report = await deliverNotification(deps!, notification, cursor, Number(record.attributes.ApproximateReceiveCount) > 1);
+      const redelivered = Number(record.attributes.ApproximateReceiveCount) > 1;
+      const report = kind === 'clear' ? await deliverClear(deps!, notification, cursor, redelivered) : await deliverNotification(deps!, notification, cursor, redelivered);
       countPushes(report);
-      logger.info('notification delivered', {
+      logger.info(kind === 'clear' ? 'notification cleared' : 'notification delivered', {
         notificationId: notification.id,
         devices: report.outcomes.length,
         alreadyDone: report.alreadyDone,

@@ -37,9 +37,13 @@ export interface InboxEntry {
   readonly failure?: string;
   readonly card?: InboxCard;
   readonly deliveries: InboxDelivery[];
+  /** When the first clear push for it arrived (DELETE /notifications/{id}): a phone removes it. */
+  readonly clearedAt?: string;
+  /** The silent clear pushes, kept apart from the notification's own. */
+  readonly clears?: InboxDelivery[];
 }
 
-export type InboxEvent = { type: 'notification' | 'failed'; entry: InboxEntry };
+export type InboxEvent = { type: 'notification' | 'failed' | 'cleared'; entry: InboxEntry };
 
 export interface DeviceInfo {
   readonly id: string;
@@ -75,18 +79,10 @@ export class Inbox {
 
   /** Adds a recorded push to its notification's entry. */
   addPush(push: RecordedPush, device: DeviceInfo | undefined): InboxEntry {
+    if (isClearPush(push)) return this.addClear(push, device);
     const ids = notificationIds(push);
     const existing = this.entries.get(ids.id);
-    const delivery: InboxDelivery = {
-      deviceId: device?.id,
-      deviceName: device?.name,
-      platform: push.key === 'GCM' ? 'android' : 'ios',
-      key: push.key,
-      endpointArn: push.endpointArn,
-      payload: push.payload,
-      attributes: push.attributes,
-      publishedAt: push.publishedAt,
-    };
+    const delivery = deliveryOf(push, device);
     const deliveries = [...(existing?.deliveries ?? []), delivery];
     const entry: InboxEntry = {
       id: ids.id,
@@ -95,8 +91,32 @@ export class Inbox {
       status: 'delivered',
       card: cardOf(deliveries),
       deliveries,
+      ...clearOf(existing),
     };
     this.save(entry, 'notification');
+    return entry;
+  }
+
+  /**
+   * A clear push marks its notification cleared (kept, so the page can show removed ones), and
+   * keeps the clear apart from the notification's payloads. A clear of a notification this inbox
+   * never saw is kept too, with no card.
+   */
+  private addClear(push: RecordedPush, device: DeviceInfo | undefined): InboxEntry {
+    const ids = notificationIds(push);
+    const existing = this.entries.get(ids.id);
+    const entry: InboxEntry = {
+      id: ids.id,
+      bucketId: existing?.bucketId ?? ids.bucketId,
+      receivedAt: existing?.receivedAt ?? push.publishedAt,
+      status: existing?.status ?? 'delivered',
+      ...(existing?.failure ? { failure: existing.failure } : {}),
+      ...(existing?.card ? { card: existing.card } : {}),
+      deliveries: existing?.deliveries ?? [],
+      clearedAt: existing?.clearedAt ?? push.publishedAt,
+      clears: [...(existing?.clears ?? []), deliveryOf(push, device)],
+    };
+    this.save(entry, 'cleared');
     return entry;
   }
 
@@ -111,6 +131,7 @@ export class Inbox {
       failure,
       card: card ?? existing?.card,
       deliveries: existing?.deliveries ?? [],
+      ...clearOf(existing),
     };
     this.save(entry, 'failed');
     return entry;
@@ -141,6 +162,33 @@ export class Inbox {
   private trim(): void {
     while (this.entries.size > KEEP) this.entries.delete(this.entries.keys().next().value!);
   }
+}
+
+/** An entry's clear, carried over when a later push or failure replaces the entry. */
+function clearOf(entry: InboxEntry | undefined): Pick<InboxEntry, 'clearedAt' | 'clears'> {
+  return entry?.clearedAt ? { clearedAt: entry.clearedAt, clears: entry.clears ?? [] } : {};
+}
+
+function deliveryOf(push: RecordedPush, device: DeviceInfo | undefined): InboxDelivery {
+  return {
+    deviceId: device?.id,
+    deviceName: device?.name,
+    platform: push.key === 'GCM' ? 'android' : 'ios',
+    key: push.key,
+    endpointArn: push.endpointArn,
+    payload: push.payload,
+    attributes: push.attributes,
+    publishedAt: push.publishedAt,
+  };
+}
+
+/** The silent push of DELETE /notifications/{id} (lambdas/core/push/clear.ts). */
+export function isClearPush(push: Pick<RecordedPush, 'key' | 'payload'>): boolean {
+  if (push.key === 'GCM') {
+    const data = ((push.payload.fcmV1Message as { message?: { data?: Record<string, string> } })?.message?.data) ?? {};
+    return data.herald_action === 'clear';
+  }
+  return (push.payload.herald as Record<string, unknown> | undefined)?.action === 'clear';
 }
 
 function notificationIds(push: RecordedPush): { id: string; bucketId?: string } {

@@ -381,7 +381,12 @@ function watchDeadLetters(sqs: SQSClient, queueUrl: string, inbox: Inbox): { sto
 function recordDeadLetter(inbox: Inbox, messageId: string, body: string): void {
   const reason = 'delivery failed on every attempt; the message is in the dead-letter queue';
   try {
-    const { notification } = parseDeliveryJob(body);
+    const { kind, notification } = parseDeliveryJob(body);
+    if (kind === 'clear') {
+      // The notification itself was delivered: only its clear is dead, listed on its own.
+      inbox.addFailure(`${notification.id}#clear`, `${reason} (the clear of this notification)`, { title: `Clear: ${notification.title}`, deliveryType: 'SILENT' }, notification.bucketId);
+      return;
+    }
     const existing = inbox.get(notification.id);
     inbox.addFailure(
       notification.id,

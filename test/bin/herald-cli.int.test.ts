@@ -385,6 +385,27 @@ describe('the herald CLI against a local Herald (the admin API, signed with SigV
       expectCliError(await cliText(['send', '--bucket', 'demo', '--token', created.token, '--title', 'Hello']), 'invalid credentials');
     });
 
+    test('history shows a cleared notification as cleared', async () => {
+      // GIVEN a delivered notification, cleared with DELETE /notifications/{id}
+      const name = uniqueName('cli-clear');
+      const created = await cli<CreatedBucket>(['bucket', 'create', '--name', name]);
+      await registerDevice(created.token, 'ios', 'Test iPhone');
+      const sent = await cliText(['send', '--bucket', name, '--token', created.token, '--title', 'Disk full', '--json']);
+      const { id } = JSON.parse(sent.stdout) as { id: string };
+      await waitFor('the notification in the history', async () => {
+        const { notifications } = await cli<{ notifications: { notification: { id: string }; outcomes: Record<string, number> }[] }>(['history', 'list', name]);
+        return notifications.find((item) => item.notification.id === id && item.outcomes.sent === 1);
+      });
+      const response = await fetch(`${local.url}/notifications/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${created.token}` } });
+      const { clearedAt } = (await response.json()) as { clearedAt: string };
+      // WHEN / THEN
+      const listed = await cliText(['history', 'list', name]);
+      expect(listed.stdout).toMatch(new RegExp(`^${id}\\s+\\S+\\s+native\\s+NORMAL\\s+sent 1 \\(cleared\\)\\s+Disk full$`, 'm'));
+      const shown = await cliText(['history', 'get', name, id]);
+      expect(shown.stdout).toMatch(new RegExp(`^Cleared:\\s+${clearedAt}$`, 'm'));
+      expect((await cli<{ clearedAt?: string }>(['history', 'get', name, id])).clearedAt).toBe(clearedAt);
+    });
+
     test('history of an unknown notification is a one-line error', async () => {
       expectCliError(await cliText(['history', 'get', 'demo', 'no-such-notification']), 'no notification no-such-notification');
     });

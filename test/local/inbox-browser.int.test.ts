@@ -71,4 +71,67 @@ if (!available) {
     await page.screenshot({ path: path.join(ARTIFACTS, 'inbox.png'), fullPage: true });
     expect(existsSync(path.join(ARTIFACTS, 'inbox.png'))).toBe(true);
   });
+
+  /** Sends with the demo token; answers the notification id. */
+  async function send(content: Record<string, unknown>): Promise<string> {
+    const response = await fetch(`${herald.url}/message`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${herald.demo.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(content),
+    });
+    expect(response.status).toBe(201);
+    return ((await response.json()) as { message: { id: string } }).message.id;
+  }
+
+  test('a notification with the same collapse id replaces the shown one, as on a phone', async () => {
+    // GIVEN the inbox is open and a backup's progress is shown
+    const page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
+    await page.goto(`${herald.url}/local/inbox`);
+    await page.waitForFunction(() => document.body.innerText.includes('Live'), undefined, { timeout: 15_000 });
+    const collapseId = `backup-${randomUUID().slice(0, 8)}`;
+    const first = await send({ title: 'Backup running', body: '10 % done', collapseId });
+    await page.locator(`[data-notification-id="${first}"]`).waitFor({ timeout: 15_000 });
+    // WHEN the next progress notification with the same collapse id arrives
+    const second = await send({ title: 'Backup running', body: '90 % done', collapseId });
+    const newer = page.locator(`[data-notification-id="${second}"]`);
+    await newer.waitFor({ timeout: 15_000 });
+    // THEN the earlier card is gone and the newer one says it replaced it
+    await page.locator(`[data-notification-id="${first}"]`).waitFor({ state: 'detached', timeout: 15_000 });
+    await page.waitForFunction((id) => document.querySelector(`[data-notification-id="${id}"] .replaces`)?.textContent === 'Replaced 1 earlier', second, { timeout: 15_000 });
+    // AND "Show removed" brings the earlier one back, marked as replaced
+    await page.getByRole('button', { name: 'Show removed' }).click();
+    const earlier = page.locator(`[data-notification-id="${first}"]`);
+    await earlier.waitFor({ timeout: 15_000 });
+    expect(await earlier.getAttribute('data-removed')).toBe('replaced');
+    expect(await earlier.locator('.l-removed').textContent()).toBe('Replaced');
+    expect(await page.getByRole('button', { name: 'Show removed' }).getAttribute('aria-pressed')).toBe('true');
+    await page.close();
+  });
+
+  test('a cleared notification is removed from the list, and shown as cleared on request', async () => {
+    // GIVEN the inbox shows a delivered notification on both demo devices
+    const page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
+    await page.goto(`${herald.url}/local/inbox`);
+    await page.waitForFunction(() => document.body.innerText.includes('Live'), undefined, { timeout: 15_000 });
+    const id = await send({ title: 'Certificate expires in 3 days', deliveryType: 'critical' });
+    await page.waitForFunction((nid) => document.querySelector(`[data-notification-id="${nid}"]`)?.textContent?.includes('Demo Pixel'), id, { timeout: 15_000 });
+    // WHEN it is cleared through the API
+    const response = await fetch(`${herald.url}/notifications/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${herald.demo.token}` } });
+    expect(response.status).toBe(202);
+    // THEN its card leaves the list live, as it leaves a phone
+    await page.locator(`[data-notification-id="${id}"]`).waitFor({ state: 'detached', timeout: 15_000 });
+    expect(await page.locator('#count').textContent()).toMatch(/removed/);
+    // AND "Show removed" shows it marked cleared, with the silent clear pushes in its payloads
+    await page.getByRole('button', { name: 'Show removed' }).click();
+    const card = page.locator(`[data-notification-id="${id}"]`);
+    await card.waitFor({ timeout: 15_000 });
+    expect(await card.getAttribute('data-removed')).toBe('cleared');
+    expect(await card.locator('.l-removed').textContent()).toBe('Cleared');
+    await card.getByRole('button', { name: /payload/i }).click();
+    await page.waitForFunction((nid) => (document.querySelector(`[data-notification-id="${nid}"]`)?.textContent?.match(/clear \(silent\)/g) ?? []).length === 2, id, { timeout: 15_000 });
+    expect(await card.textContent()).toContain('"content-available": 1');
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'inbox-removed.png'), fullPage: true });
+    await page.close();
+  });
 });

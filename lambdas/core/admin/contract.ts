@@ -116,6 +116,17 @@ export const historyEntrySchema = z.object({
   deliveredAt: isoTime,
   /** Final outcomes counted by status. */
   outcomes: z.record(z.string(), z.number()),
+  /** When it was cleared from the devices (DELETE /notifications/{id}). */
+  clearedAt: isoTime.optional(),
+});
+
+export const clearedNotificationResponse = z.object({
+  id: z.string(),
+  cleared: z.literal(true),
+  /** When it was first cleared: a repeated DELETE gets the same answer and sends nothing. */
+  clearedAt: isoTime,
+  /** Not delivered yet: it will not be pushed, or will be cleared as soon as it is. */
+  pending: z.literal(true).optional(),
 });
 
 export const notificationDetailSchema = historyEntrySchema.extend({ devices: z.array(outcomeSchema) });
@@ -127,6 +138,8 @@ export const deadLetterSchema = z.object({
   title: z.string().optional(),
   /** A continuation page of a large bucket's delivery. */
   page: z.boolean().optional(),
+  /** The clear of the notification (DELETE /notifications/{id}), not the notification itself. */
+  clear: z.boolean().optional(),
   /** SQS's ApproximateReceiveCount: the notification queue's receives, plus looks at the dead-letter queue. */
   receiveCount: z.number().int(),
   firstReceivedAt: isoTime.optional(),
@@ -216,4 +229,6 @@ export const MANAGEMENT_ROUTES: readonly RouteSpec[] = [
   { method: 'DELETE', path: '/devices/{deviceId}', operationId: 'unregisterDevice', summary: 'Unregister a device (deletes its SNS endpoint)', authorization: { scope: 'devices' }, status: 204 },
   { method: 'GET', path: '/notifications', operationId: 'listOwnNotifications', summary: "The token's bucket's recent notifications", authorization: { scope: 'read' }, query: listQuery, status: 200, response: list('notifications', historyEntrySchema) },
   { method: 'GET', path: '/notifications/{notificationId}', operationId: 'getOwnNotification', summary: 'One notification of the token\'s bucket with its per-device outcomes', authorization: { scope: 'read' }, status: 200, response: notificationDetailSchema },
+  { method: 'DELETE', path: '/notifications/{notificationId}', operationId: 'clearNotification', summary: "Clear a notification of the token's bucket: every device gets a silent push that lets the app remove it, and history marks it cleared (also with ?magicCode=; unknown ids and other buckets' are 404 notification_not_found)", authorization: { scope: 'send' }, status: 202, response: clearedNotificationResponse },
+  { method: 'DELETE', path: '/api/v1/messages/{notificationId}', operationId: 'clearMessage', summary: "Zentik's path for clearNotification", authorization: { scope: 'send' }, status: 202, response: clearedNotificationResponse },
 ];

@@ -219,6 +219,7 @@ function describe(message: Message, job: DeliveryJob | { invalid: string }, fail
     bucketId: notification.bucketId,
     ...(typeof notification.title === 'string' ? { title: notification.title } : {}),
     ...(job.cursor ? { page: true } : {}),
+    ...(job.kind === 'clear' ? { clear: true } : {}),
     ...(failure ? { reason: failure.reason, attempts: failure.attempts, lastFailedAt: failure.lastAt } : {}),
   };
 }

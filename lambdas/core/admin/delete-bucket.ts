@@ -4,6 +4,7 @@ import { signingKeyName, type SigningKeyVault } from '../sources/vault';
 import { bucketItemKeys, type Bucket } from '../store/buckets';
 import { credentialItemKeys } from '../store/credentials';
 import { deviceItemKeys } from '../store/devices';
+import { clearClaimId } from '../store/outcomes';
 import type { Store } from '../store/table';
 
 export interface DeleteBucketDeps {
@@ -34,7 +35,11 @@ export async function deleteBucket(deps: DeleteBucketDeps, bucket: Bucket): Prom
     } else if (sk.startsWith('SOURCE#')) {
       if (item.secretKind === 'signature') await deps.vault.delete(signingKeyName(bucket.id, item.source as string));
     } else if (sk.startsWith('NOTIF#')) {
-      for await (const outcome of query(deps.store, `NOTIF#${sk.slice('NOTIF#'.length)}`)) keys.push({ pk: outcome.pk as string, sk: outcome.sk as string });
+      const notificationId = sk.slice('NOTIF#'.length);
+      // Its per-device outcomes, and those of its clear push if it was cleared.
+      for (const partition of item.clearedAt ? [notificationId, clearClaimId(notificationId)] : [notificationId]) {
+        for await (const outcome of query(deps.store, `NOTIF#${partition}`)) keys.push({ pk: outcome.pk as string, sk: outcome.sk as string });
+      }
     }
   }
   keys.push(...bucketItemKeys(bucket));

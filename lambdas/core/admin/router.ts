@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { authenticate, requireScope } from '../auth/authenticate';
+import { clearNotification } from '../clear';
 import { generateAccessToken, generateMagicCode } from '../auth/secrets';
 import { publicDevice, refreshDevice, unregisterDevice } from '../devices';
 import { HeraldError } from '../errors';
@@ -7,6 +8,7 @@ import { decodeFields, decodePathSegment, emptyResponse, jsonResponse, type Http
 import { describeIssues } from '../notification';
 import { findParser } from '../parsers/registry';
 import type { PlatformApplications, PushGateway } from '../push/gateway';
+import type { NotificationQueue } from '../queue';
 import { removeSourceSecret, setSourceSecret } from '../sources/source-secrets';
 import type { SigningKeyVault } from '../sources/vault';
 import { createBucket, findBucket, listBuckets, renameBucket, updateBucket, type Bucket } from '../store/buckets';
@@ -32,6 +34,8 @@ export interface ManagementDeps {
   readonly platformApplications: PlatformApplications;
   /** The notification queue's DLQ and its redrive; absent where no queue is configured (the public API). */
   readonly deadLetters?: DeadLetterDeps;
+  /** The notification queue, for clears; absent in the admin function (clears are public routes). */
+  readonly queue?: NotificationQueue;
   readonly now?: () => Date;
 }
 
@@ -67,6 +71,11 @@ async function notificationDetail(call: Call) {
   const entry = await getHistory(call.deps.store, call.bucket!.id, call.params.notificationId!);
   if (!entry) throw new HeraldError('not_found', `no notification ${call.params.notificationId!.slice(0, 64)} in this bucket's history`);
   return { ...entry, devices: [...(await listOutcomes(call.deps.store, entry.notification.id)).values()] };
+}
+
+async function clear(call: Call) {
+  if (!call.deps.queue) throw new HeraldError('service_unavailable', 'this function is not configured with the notification queue (QUEUE_URL)');
+  return clearNotification({ store: call.deps.store, queue: call.deps.queue, now: call.deps.now }, call.bucket!.id, call.params.notificationId!);
 }
 
 async function history(call: Call) {
@@ -167,6 +176,8 @@ const HANDLERS: Record<string, Handler> = {
   },
   listOwnNotifications: history,
   getOwnNotification: notificationDetail,
+  clearNotification: clear,
+  clearMessage: clear,
 };
 
 interface CompiledRoute {

@@ -83,7 +83,9 @@ function fcmV1Message(notification: Notification, texts: BudgetTexts<Text>, drop
           notification: compact({
             channel_id: critical ? FCM_CHANNEL_CRITICAL : FCM_CHANNEL_DEFAULT,
             // Same tag → the shown notification is replaced, as APNs does with apns-collapse-id.
-            tag: notification.collapseId,
+            // Without a collapse id the tag is the notification's own id, so the app can find
+            // and remove it on a clear (docs/app-integration.md); ids are unique, nothing merges.
+            tag: notification.collapseId ?? notification.id,
             sound: notification.sound,
             notification_priority: critical ? 'PRIORITY_MAX' : 'PRIORITY_DEFAULT',
           }),

@@ -17,6 +17,9 @@ export interface DeliveryOutcome {
   readonly at: string;
 }
 
+/** The claims and outcomes of a notification's clear push live beside its own, under this id. */
+export const clearClaimId = (notificationId: string) => `${notificationId}#clear`;
+
 const outcomeKey = (notificationId: string, deviceId: string) => ({ pk: `NOTIF#${notificationId}`, sk: `DEVICE#${deviceId}` });
 
 /**

@@ -14,11 +14,13 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
  * | BUCKET#<id>                | DEVTOKEN#<tokenKey>      | push-token key → device (idempotent register)|
  * | BUCKET#<id>                | CRED#<credentialId>      | token / magic code index (list, revoke)     |
  * | BUCKET#<id>                | SOURCE#<source>          | which kind of source secret is configured   |
- * | BUCKET#<id>                | NOTIF#<uuidv7>           | history entry with outcome counts (TTL)     |
+ * | BUCKET#<id>                | NOTIF#<uuidv7>           | history entry with outcome counts (TTL); a  |
+ * |                            |                          | bare `clearedAt` is a pending clear (TTL 31 d)|
  * | BUCKETS                    | NAME#<name>              | bucket name → id (Query lists buckets)      |
  * | TOKEN#<sha256> / MAGIC#<…> | META                     | credential hash → bucket, scopes, revocation|
  * | DEDUPE#<bucketId>#<key>    | META                     | dedupe key seen (TTL 24 h)                  |
  * | NOTIF#<id>                 | DEVICE#<deviceId>        | per-device claim, then outcome (TTL)        |
+ * | NOTIF#<id>#clear           | DEVICE#<deviceId>        | the same for the notification's clear push  |
  * | NOTIF#<id>                 | FAILURE                  | why delivery last failed (TTL 14 d)         |
  * | AUTHFAIL#<ip|bucket>#<key> | W#<window>               | failed authentications per window (TTL)     |
  * | ENDPOINT#<arn>             | DEVICE#<bucket>#<device> | endpoint → device, for SNS feedback events  |

@@ -53,7 +53,7 @@ describe('buildFcmPayload, NORMAL', () => {
       android: {
         priority: 'high',
         ttl: '86400s',
-        notification: { channel_id: FCM_CHANNEL_DEFAULT, notification_priority: 'PRIORITY_DEFAULT' },
+        notification: { channel_id: FCM_CHANNEL_DEFAULT, tag: NOTIFICATION_ID, notification_priority: 'PRIORITY_DEFAULT' },
       },
     });
   });
@@ -79,6 +79,7 @@ describe('buildFcmPayload, CRITICAL', () => {
     expect(message.android.priority).toBe('high');
     expect(message.android.notification).toEqual({
       channel_id: FCM_CHANNEL_CRITICAL,
+      tag: NOTIFICATION_ID,
       notification_priority: 'PRIORITY_MAX',
     });
   });
@@ -141,6 +142,13 @@ describe('buildFcmPayload, optional content', () => {
 
     expect(android.collapse_key).toBe('login-akadmin');
     expect(android.notification.tag).toBe('login-akadmin');
+  });
+
+  test('without a collapse id the tag is the notification id, so a clear can find it', () => {
+    const { android } = messageOf(buildFcmPayload(notification()).payload);
+
+    expect(android.collapse_key).toBeUndefined();
+    expect(android.notification.tag).toBe(NOTIFICATION_ID);
   });
 
   test('a collapse id becomes collapse_key on a silent push too', () => {

@@ -15,6 +15,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
  * | BUCKET#<id>                | CRED#<credentialId>      | token / magic code index (list, revoke)     |
  * | BUCKET#<id>                | SOURCE#<source>          | which kind of source secret is configured   |
  * | BUCKET#<id>                | NOTIF#<uuidv7>           | history entry with outcome counts (TTL)     |
+ * | BUCKET#<id>                | TEMPLATE#<name>          | named template (JSONata per field)          |
  * | BUCKETS                    | NAME#<name>              | bucket name → id (Query lists buckets)      |
  * | TOKEN#<sha256> / MAGIC#<…> | META                     | credential hash → bucket, scopes, revocation|
  * | DEDUPE#<bucketId>#<key>    | META                     | dedupe key seen (TTL 24 h)                  |

@@ -32,6 +32,11 @@ export interface TemplateLimits {
   readonly stringChars: number;
   /** The rendered notification as JSON, in characters. */
   readonly outputChars: number;
+  /**
+   * The longest string a regular expression may search. Regexes run natively, out of the time
+   * budget's reach, and patterns like `/\s+$/` take time quadratic in the subject's length.
+   */
+  readonly regexSubjectChars: number;
 }
 
 export const TEMPLATE_LIMITS: TemplateLimits = {
@@ -41,6 +46,7 @@ export const TEMPLATE_LIMITS: TemplateLimits = {
   items: 10_000,
   stringChars: 512 * 1024,
   outputChars: 64 * 1024,
+  regexSubjectChars: 10_000,
 };
 
 type Compiled = { readonly field: TemplateField; readonly expression: jsonata.Expression };
@@ -72,16 +78,79 @@ export function compileTemplate(expressions: Readonly<Record<string, unknown>>, 
 }
 
 function parse(field: TemplateField, source: string, limits: TemplateLimits): jsonata.Expression {
+  let expression: jsonata.Expression;
   try {
-    return jsonata(source, { sequence: limits.items });
+    expression = jsonata(source, { sequence: limits.items, RegexEngine: boundedRegExp(limits.regexSubjectChars) });
   } catch (error) {
     const { code, position, message } = error as Partial<jsonata.JsonataError>;
     throw new HeraldError('invalid_template', `${field}: ${message ?? 'does not parse'}${code ? ` (JSONata ${code}${position !== undefined ? ` at position ${position}` : ''})` : ''}`);
   }
+  for (const regex of regexLiterals(expression.ast())) {
+    if (nestsQuantifiers(regex.source)) {
+      throw new HeraldError(
+        'invalid_template',
+        `${field}: the regular expression /${regex.source.slice(0, 100)}/ repeats a group that itself repeats, which can take exponential time on some payloads; rewrite it without the nested repetition`,
+      );
+    }
+  }
+  return expression;
+}
+
+/**
+ * Regular expressions run natively: the budget cannot interrupt one. Templates can only hold regex
+ * literals (JSONata builds none from strings, and `$eval` is unavailable), so they are all checked
+ * here, when the template is set.
+ */
+function regexLiterals(node: unknown, found: RegExp[] = []): RegExp[] {
+  if (node instanceof RegExp) found.push(node);
+  else if (Array.isArray(node)) for (const item of node) regexLiterals(item, found);
+  else if (typeof node === 'object' && node !== null) for (const value of Object.values(node)) regexLiterals(value, found);
+  return found;
+}
+
+/**
+ * Whether a pattern repeats a group that contains a repetition (`(a+)+`, `(\w*\s)*`, `(x+){2,}`): the
+ * shape of catastrophic backtracking. A conservative check; alternations of overlapping branches
+ * (`(a|a)*`) are not detected.
+ */
+export function nestsQuantifiers(source: string): boolean {
+  // For each open group: whether something inside it repeats.
+  const groups: boolean[] = [];
+  for (let index = 0; index < source.length; index += 1) {
+    const char = source[index]!;
+    if (char === '\\') {
+      index += 1;
+    } else if (char === '[') {
+      // A character class: nothing inside it groups or repeats.
+      for (index += 1; index < source.length && source[index] !== ']'; index += 1) if (source[index] === '\\') index += 1;
+    } else if (char === '(') {
+      groups.push(false);
+    } else if (char === ')') {
+      const inner = groups.pop() ?? false;
+      const next = source[index + 1];
+      if (inner && (next === '*' || next === '+' || next === '{')) return true;
+      if (inner && groups.length > 0) groups[groups.length - 1] = true;
+    } else if (char === '*' || char === '+' || (char === '{' && /^\{\d+,/.test(source.slice(index)))) {
+      if (groups.length > 0) groups[groups.length - 1] = true;
+    }
+  }
+  return false;
 }
 
 /** Thrown by the budget inside JSONata; carries no JSONata `code`, so it passes through unchanged. */
 class BudgetExceeded extends Error {}
+
+/** The regex engine JSONata runs template regexes with: RegExp, refusing subjects over the limit. */
+function boundedRegExp(maxChars: number): RegExpConstructor {
+  return class BoundedRegExp extends RegExp {
+    override exec(subject: string): RegExpExecArray | null {
+      if (subject.length > maxChars) {
+        throw new BudgetExceeded(`a regular expression may search at most ${maxChars} characters (given ${subject.length}); take a $substring first`);
+      }
+      return super.exec(subject);
+    }
+  } as RegExpConstructor;
+}
 
 interface Budget {
   readonly deadline: number;

@@ -239,3 +239,22 @@ describe('renderTemplate never throws anything but a HeraldError (fast-check)', 
     );
   });
 });
+
+describe('regular expressions, which run natively out of the time budget\'s reach', () => {
+  test.each(['(a+)+$', '(\\w*\\s)*x', '(x+){2,}', '((ab)*c)+', '(?:[a-z]+\\.)*com'])('/%s/ (a nested repetition) is refused when the template is set', (pattern) => {
+    expect(() => compileTemplate({ title: `$match(text, /${pattern}/)` })).toThrow(
+      expect.objectContaining({ code: 'invalid_template', message: expect.stringMatching(/^title: the regular expression .* repeats a group that itself repeats/) }),
+    );
+  });
+
+  test.each(['a+b*', '(ab)+', '[(a+)]+', '\\(a+\\)+', '(a|b)*c', '^(\\d{4})-(\\d{2})$', '(?:refs/heads/)?(.+)'])('/%s/ is accepted', (pattern) => {
+    expect(() => compileTemplate({ title: `$match(text, /${pattern}/)` })).not.toThrow();
+  });
+
+  test('a regex on a subject over the limit is a template_limit; under it, it runs', async () => {
+    const template = { title: '$replace(text, /\\s+$/, "")' };
+    await expect(renderTemplate(template, { text: `title${' '.repeat(100)}` }, UNHURRIED)).resolves.toMatchObject({ title: 'title' });
+    const error = await failure(renderTemplate(template, { text: `${' '.repeat(200_000)}x` }, UNHURRIED));
+    expect(error).toMatchObject({ code: 'template_limit', message: 'title: a regular expression may search at most 10000 characters (given 200001); take a $substring first' });
+  });
+});

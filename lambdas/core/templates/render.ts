@@ -24,7 +24,11 @@ export interface TemplateLimits {
    * and can take tens, and a false stop would lose a real webhook, hence the margin.
    */
   readonly timeMs: number;
-  /** Nesting of JSONata evaluation steps (a non-tail recursion grows it). */
+  /**
+   * Evaluation steps in progress (a non-tail recursion grows it; so do the items of a literal list
+   * or object, which JSONata evaluates concurrently). Async steps do not grow the JS stack, so this
+   * bounds memory, and the time budget would stop deep recursion too; the limit is generous.
+   */
   readonly depth: number;
   /** Items in any one sequence or array, and the largest range (`[1..n]`) JSONata may allocate. */
   readonly items: number;
@@ -42,7 +46,7 @@ export interface TemplateLimits {
 export const TEMPLATE_LIMITS: TemplateLimits = {
   sourceBytes: 16 * 1024,
   timeMs: 100,
-  depth: 250,
+  depth: 2_000,
   items: 10_000,
   stringChars: 512 * 1024,
   outputChars: 64 * 1024,
@@ -161,7 +165,7 @@ interface Budget {
  * Renders a template against a payload into validated notification content. Every failure is a
  * `HeraldError`: `template_limit` when the budget runs out, `template_failed` for a JSONata error
  * or a field of the wrong type, `validation_failed` (naming the field) when the output is not a
- * valid notification. `now` is the clock the time budget reads (a test may stop it).
+ * valid notification. `clock` is what the time budget reads (a test may control it).
  */
 export async function renderTemplate(
   expressions: TemplateExpressions,
@@ -203,13 +207,15 @@ function guard(expression: jsonata.Expression, budget: Budget, limits: TemplateL
     if (clock() > budget.deadline) throw new BudgetExceeded(`evaluation took longer than ${limits.timeMs} ms (a loop?)`);
   };
   const assign = expression.assign as (name: string | symbol, value: unknown) => void;
-  assign(Symbol.for('jsonata.__evaluate_entry'), (_node: unknown, _input: unknown, environment: { isParallelCall?: boolean }) => {
-    if (environment.isParallelCall) return;
+  // Unlike the exerciser, steps JSONata marks `isParallelCall` (the items of an array or object
+  // constructor, evaluated concurrently) are checked too: skipping them would leave
+  // `[1, <endless loop>]` unchecked. Their steps interleave, so the depth counts the steps in
+  // progress across them, which is why the depth limit is generous.
+  assign(Symbol.for('jsonata.__evaluate_entry'), () => {
     budget.depth += 1;
     check();
   });
-  assign(Symbol.for('jsonata.__evaluate_exit'), (_node: unknown, _input: unknown, environment: { isParallelCall?: boolean }, result: unknown) => {
-    if (environment.isParallelCall) return;
+  assign(Symbol.for('jsonata.__evaluate_exit'), (_node: unknown, _input: unknown, _environment: unknown, result: unknown) => {
     budget.depth -= 1;
     checkSize(result, limits);
     check();

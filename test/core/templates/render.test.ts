@@ -162,7 +162,19 @@ describe('renderTemplate: the budget stops runaway templates with a 400 template
   });
 
   test('unbounded non-tail recursion is stopped by the depth limit', async () => {
-    await expectLimit({ title: '( $f := function($n){ $n = 0 ? 0 : 1 + $f($n - 1) }; $f(100000) )' }, /^title: evaluation nested deeper than 250 steps/, UNHURRIED);
+    await expectLimit({ title: '( $f := function($n){ $n = 0 ? 0 : 1 + $f($n - 1) }; $f(100000) )' }, /^title: evaluation nested deeper than 2000 steps/, UNHURRIED);
+  });
+
+  test('a loop inside a list or object constructor (items JSONata evaluates concurrently) is stopped too', async () => {
+    const loop = '( $f := function($x){ $f($x) }; $f(1) )';
+    await expectLimit({ title: `$string([1, ${loop}])` }, /^title: evaluation took longer than 100 ms/);
+    await expectLimit({ title: `$string({"a": 1, "b": ${loop}})` }, /^title: evaluation took longer than 100 ms/);
+    await expectLimit({ title: '$string(["x", $pad("", 400000) & $pad("", 400000)])' }, /^title: a string of 800000 characters exceeds/, UNHURRIED);
+  });
+
+  test('a long literal list is not mistaken for deep recursion', async () => {
+    const numbers = Array.from({ length: 1500 }, (_, index) => index);
+    await expect(renderTemplate({ title: `$string($sum([${numbers.join(',')}]))` }, {}, UNHURRIED)).resolves.toMatchObject({ title: String((1499 * 1500) / 2) });
   });
 
   test('a ten-million range is refused before it is allocated', async () => {
@@ -226,7 +238,7 @@ describe('renderTemplate never throws anything but a HeraldError (fast-check)', 
   });
 
   test('over arbitrary expressions (as a template author might mistype them)', async () => {
-    const fragment = fc.constantFrom('title', '.', '$', '[', ']', '(', ')', '{', '}', '"a"', '1', '..', '&', '$count', '$join', ':', ',', '?', '=', ' ', '$f := function($x){$f($x)}', ';', '**', '%', '$pad');
+    const fragment = fc.constantFrom('title', '.', '$', '[', ']', '(', ')', '{', '}', '"a"', '1', '..', '&', '$count', '$join', ':', ',', '?', '=', ' ', '$f := function($x){$f($x)}', '$f(1)', ';', '**', '%', '$pad');
     await fc.assert(
       fc.asyncProperty(fc.array(fragment, { maxLength: 12 }).map((parts) => parts.join('')), fc.jsonValue({ maxDepth: 3 }), async (title, data) => {
         try {

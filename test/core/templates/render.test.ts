@@ -208,6 +208,13 @@ describe('renderTemplate: the budget stops runaway templates with a 400 template
     await expect(renderTemplate({ title: '"t"', body: big }, {}, UNHURRIED)).resolves.toMatchObject({ body: 'x'.repeat(9000) });
   });
 
+  test('$distinct of a long list from the payload is refused (its work grows with the square of the list)', async () => {
+    const items = Array.from({ length: 9_000 }, (_, index) => ({ id: index }));
+    const error = await failure(renderTemplate({ title: '$string($count($distinct(items)))' }, { items }, UNHURRIED));
+    expect(error).toMatchObject({ code: 'template_limit', message: 'title: $distinct takes at most 1000 items (given 9000)' });
+    await expect(renderTemplate({ title: '$join($distinct(tags), ",")' }, { tags: ['a', 'b', 'a', 'c', 'b'] }, UNHURRIED)).resolves.toMatchObject({ title: 'a,b,c' });
+  });
+
   test('$eval is not available: a payload cannot carry code for the template to run', async () => {
     await expectLimit({ title: '$eval(code)' }, /^title: \$eval is not available in templates$/, UNHURRIED);
   });

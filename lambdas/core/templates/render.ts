@@ -34,6 +34,12 @@ export interface TemplateLimits {
   readonly items: number;
   /** Characters in any one intermediate string (`$string($)` of a 256 KB webhook still fits). */
   readonly stringChars: number;
+  /**
+   * Characters of text all steps of a render produce together (a string passed through several
+   * steps counts each time): bounds the memory of many large strings, each under `stringChars`,
+   * in the 256 MB ingest function.
+   */
+  readonly textChars: number;
   /** The rendered notification as JSON, in characters. */
   readonly outputChars: number;
   /**
@@ -49,6 +55,7 @@ export const TEMPLATE_LIMITS: TemplateLimits = {
   depth: 2_000,
   items: 10_000,
   stringChars: 512 * 1024,
+  textChars: 16 * 1024 * 1024,
   outputChars: 64 * 1024,
   regexSubjectChars: 10_000,
 };
@@ -159,6 +166,8 @@ function boundedRegExp(maxChars: number): RegExpConstructor {
 interface Budget {
   readonly deadline: number;
   depth: number;
+  /** Characters of the string results of the steps so far. */
+  textChars: number;
 }
 
 /**
@@ -175,7 +184,7 @@ export async function renderTemplate(
   const limits = options.limits ?? TEMPLATE_LIMITS;
   const clock = options.clock ?? Date.now;
   const compiled = compileTemplate(expressions, limits);
-  const budget: Budget = { deadline: clock() + limits.timeMs, depth: 0 };
+  const budget: Budget = { deadline: clock() + limits.timeMs, depth: 0, textChars: 0 };
   const content: Record<string, unknown> = {};
   for (const { field, expression } of compiled) {
     guard(expression, budget, limits, clock);
@@ -218,6 +227,10 @@ function guard(expression: jsonata.Expression, budget: Budget, limits: TemplateL
   assign(Symbol.for('jsonata.__evaluate_exit'), (_node: unknown, _input: unknown, _environment: unknown, result: unknown) => {
     budget.depth -= 1;
     checkSize(result, limits);
+    if (typeof result === 'string') {
+      budget.textChars += result.length;
+      if (budget.textChars > limits.textChars) throw new BudgetExceeded(`the template produced more than ${limits.textChars} characters of text in all`);
+    }
     check();
   });
   // `$eval` would run JSONata taken from the payload: code chosen by whoever sends the webhook,

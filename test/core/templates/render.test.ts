@@ -194,6 +194,11 @@ describe('renderTemplate: the budget stops runaway templates with a 400 template
     await expectLimit({ title: '$join([1..1000].$pad("", 1100))' }, /^title: (a string of 1100000 characters exceeds|evaluation took longer)/);
   });
 
+  test('many large strings, each under the string limit, are stopped by the total text budget', async () => {
+    await expectLimit({ title: '$string($count([1..100].$pad("", 500000)))' }, /^title: (the template produced more than 16777216 characters of text in all|evaluation took longer)/);
+    await expectLimit({ title: '$string($count([1..100].$pad("", 500000)))' }, /^title: the template produced more than 16777216 characters of text in all$/, UNHURRIED);
+  });
+
   test('a $replace that would multiply a string is stopped (V8 refuses the length, or the size check does)', async () => {
     await expectLimit({ title: '$replace($pad("", 50000, "a"), "a", $pad("", 50000, "b"))' }, /^title: (Invalid string length|a string of \d+ characters exceeds)/);
   });

@@ -9,6 +9,7 @@ import { CliError } from './commands/output';
 import { registerRenderCommand } from './commands/render';
 import { registerSecretCommands } from './commands/secret';
 import { registerSendCommand } from './commands/send';
+import { registerTemplateCommands } from './commands/template';
 import { registerTokenCommands } from './commands/token';
 
 export function buildProgram(): Command {
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerMagicCodeCommands(program);
   registerSecretCommands(program);
   registerDeviceCommands(program);
+  registerTemplateCommands(program);
   registerSendCommand(program);
   registerHistoryCommands(program);
   registerDlqCommands(program);

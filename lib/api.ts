@@ -79,6 +79,8 @@ export class Api extends Construct {
     { path: '/api/v1/messages/transform', methods: [apigwv2.HttpMethod.POST] },
     { path: '/message', methods: [apigwv2.HttpMethod.POST, apigwv2.HttpMethod.GET] },
     { path: '/api/v1/messages', methods: [apigwv2.HttpMethod.POST, apigwv2.HttpMethod.GET] },
+    { path: '/template', methods: [apigwv2.HttpMethod.POST] },
+    { path: '/api/v1/messages/template', methods: [apigwv2.HttpMethod.POST] },
     { path: '/devices', methods: [apigwv2.HttpMethod.POST] },
     { path: '/health', methods: [apigwv2.HttpMethod.GET] },
     { path: '/openapi.json', methods: [apigwv2.HttpMethod.GET] },

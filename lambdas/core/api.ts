@@ -6,7 +6,7 @@ import { parseDeviceRegistration, publicDevice, registerDevice } from './devices
 import { HeraldError, isHeraldError } from './errors';
 import { decodeFields, decodePathSegment, emptyResponse, errorResponse, jsonResponse, MAX_BODY_BYTES, type HttpRequest, type HttpResponse } from './http';
 import { handleManagementRequest } from './admin/router';
-import { readNativeMessage } from './messages';
+import { idempotencyDedupeKey, readNativeMessage } from './messages';
 import { asBucketRequest, ntfyMessage, readNtfyJson, readNtfyTopicPublish, type NtfyPublish } from './ntfy';
 import { openApiDocument } from './openapi';
 import type { Notification } from './notification';
@@ -16,6 +16,9 @@ import type { PlatformApplications, PushGateway } from './push/gateway';
 import type { NotificationQueue } from './queue';
 import type { SigningKeyVault } from './sources/vault';
 import { BUCKET_NAME, RESERVED_BUCKET_NAMES } from './store/buckets';
+import { requireTemplate } from './store/templates';
+import { renderTemplate } from './templates/render';
+import { readTemplateData, readTemplatePayload, templateParserName } from './templates/request';
 import type { Store } from './store/table';
 
 export interface ApiDeps {
@@ -66,8 +69,30 @@ async function webhook(request: HttpRequest, deps: ApiDeps, parser: Parser): Pro
   return created(accepted, parser.name);
 }
 
-const transform: Route = (request, deps) =>
-  webhook(request, deps, request.query.parser ? findParser(request.query.parser) : detectParser({ body: request.body, headers: request.headers, query: request.query }));
+const transform: Route = (request, deps) => {
+  const template = templateParserName(request.query.parser);
+  if (template !== undefined) return sendWithTemplate(request, deps, template, () => readTemplatePayload(request.body));
+  return webhook(request, deps, request.query.parser ? findParser(request.query.parser) : detectParser({ body: request.body, headers: request.headers, query: request.query }));
+};
+
+/**
+ * A payload rendered by one of the caller's bucket's templates: `POST /template?template=NAME`
+ * (Zentik's shape) and `POST /transform?parser=template:NAME`. The template is looked up only
+ * after authentication, in the caller's own bucket, so another bucket's templates are unreachable.
+ * Authenticated like `/message` (a template is not a source, so there is no source signature).
+ */
+async function sendWithTemplate(request: HttpRequest, deps: ApiDeps, name: string | undefined, readPayload: () => unknown): Promise<ApiResult> {
+  const payload = readPayload();
+  const caller = await authenticate(deps.store, request);
+  requireScope(caller, 'send');
+  const template = await requireTemplate(deps.store, caller.bucketId, name);
+  const content = await renderTemplate(template.fields, payload);
+  const accepted = await acceptNotifications(deps, caller.bucketId, `template:${template.name}`, [{ content, dedupeKey: idempotencyDedupeKey(request) }]);
+  // One metrics dimension for every template: their names are the users' own.
+  return created(accepted, 'template');
+}
+
+const templateMessage: Route = (request, deps) => sendWithTemplate(request, deps, request.query.template, () => readTemplateData(request));
 
 function sourceReply(reply: SourceReply): HttpResponse {
   return { status: reply.status, headers: reply.headers ?? {}, body: reply.body };
@@ -167,6 +192,8 @@ function created(accepted: Accepted, source: string, ignoredFields: string[] = [
 export const ROUTES: Record<string, Partial<Record<string, Route>>> = {
   '/transform': { POST: transform },
   '/api/v1/messages/transform': { POST: transform },
+  '/template': { POST: templateMessage },
+  '/api/v1/messages/template': { POST: templateMessage },
   '/message': { POST: message, GET: message },
   '/api/v1/messages': { POST: message, GET: message },
   '/devices': { POST: devices },
@@ -180,6 +207,8 @@ export const ROUTES: Record<string, Partial<Record<string, Route>>> = {
  */
 function bodyLimit(path: string): number {
   if (path === '/transform' || path === '/api/v1/messages/transform' || path.startsWith('/webhooks/')) return MAX_BODY_BYTES;
+  // Template data is often a webhook payload too.
+  if (path === '/template' || path === '/api/v1/messages/template') return MAX_BODY_BYTES;
   if (path === '/devices' || path.startsWith('/devices/')) return 16 * 1024;
   return 64 * 1024;
 }

@@ -7,6 +7,12 @@ export const ERROR_STATUS = {
   validation_failed: 400,
   unknown_parser: 400,
   unknown_source: 400,
+  /** A template's JSONata does not parse (when it is set). */
+  invalid_template: 400,
+  /** A template failed on a payload: a JSONata error, or output that is not a notification field. */
+  template_failed: 400,
+  /** A template exceeded its time, depth, size or item budget on a payload. */
+  template_limit: 400,
   unauthorized: 401,
   token_revoked: 401,
   token_expired: 401,
@@ -17,6 +23,7 @@ export const ERROR_STATUS = {
   not_found: 404,
   /** The notification is not in the caller's bucket's history (another bucket's ids get this too). */
   notification_not_found: 404,
+  template_not_found: 404,
   method_not_allowed: 405,
   payload_too_large: 413,
   unsupported_media_type: 415,

@@ -35,13 +35,15 @@ export function readNativeMessage(request: HttpRequest): NativeMessage {
       delete fields[name];
     }
   }
-  const idempotencyKey = request.headers['idempotency-key']?.trim();
   return {
-    parsed: {
-      content: fields as NotificationInput,
-      dedupeKey: idempotencyKey ? `idempotency:${idempotencyKey.slice(0, 200)}` : undefined,
-    },
+    parsed: { content: fields as NotificationInput, dedupeKey: idempotencyDedupeKey(request) },
     ignoredFields,
     address,
   };
+}
+
+/** An explicit `Idempotency-Key` header as a dedupe key: a retried request is queued once in 24 h. */
+export function idempotencyDedupeKey(request: HttpRequest): string | undefined {
+  const idempotencyKey = request.headers['idempotency-key']?.trim();
+  return idempotencyKey ? `idempotency:${idempotencyKey.slice(0, 200)}` : undefined;
 }

@@ -205,6 +205,7 @@ const PATH_PARAMETERS: Record<string, Json> = {
   credentialId: { description: 'The token or magic code id (never the secret).', schema: { type: 'string' } },
   deviceId: { description: 'The device id returned at registration.', schema: { type: 'string' } },
   notificationId: { description: 'The notification id.', schema: { type: 'string' } },
+  template: { description: 'The template name (a-z, 0-9, "_" and "-", like a bucket name).', schema: { type: 'string', pattern: BUCKET_NAME.source } },
   source: { description: `The source (parser): ${PARSERS.map((parser) => parser.name).join(', ')}, or an alias.`, schema: { type: 'string' } },
   topic: { description: 'The bucket name (ntfy topic).', schema: { type: 'string', pattern: BUCKET_NAME.source } },
 };
@@ -376,7 +377,12 @@ function publicOperations(schemas: SchemaSet): Operation[] {
       description: `Authenticated with ${SIGNED_OR_CREDENTIAL}, or by the source's own signature or secret header with \`?bucketId=\`. Without \`?parser=\` the source is detected from the request.`,
       operationId,
       security: [...SEND, {}],
-      parameters: [query('parser', `The source: ${PARSERS.map((parser) => parser.name).join(', ')}, or an alias.`), BUCKET_ID_PARAM, TOKEN_PARAM],
+      parameters: [
+        query('parser', `The source: ${PARSERS.map((parser) => parser.name).join(', ')}, or an alias; or \`template:<name>\` to render the JSON body with one of the bucket's templates (docs/templates.md).`),
+        BUCKET_ID_PARAM,
+        TOKEN_PARAM,
+        IDEMPOTENCY_KEY,
+      ],
       requestBody: webhookBody,
       responses: { ...webhookResponses, ...errors(400, 401, 403, 405, 413, 503) },
     },
@@ -447,11 +453,33 @@ function publicOperations(schemas: SchemaSet): Operation[] {
     },
   });
 
+  const template = (path: string, operationId: string): Operation => ({
+    method: 'POST',
+    path,
+    body: {
+      tags: ['Messages'],
+      summary: "Send a notification rendered by one of the bucket's templates (Zentik-compatible)",
+      description: `Authenticated with ${SIGNED_OR_CREDENTIAL}. The body is the template's data; \`template-<key>\` query parameters and then headers are merged into it as \`<key>\`. See docs/templates.md.`,
+      operationId,
+      security: SEND,
+      parameters: [
+        { ...query('template', 'The template name.'), required: true },
+        BUCKET_ID_PARAM,
+        TOKEN_PARAM,
+        IDEMPOTENCY_KEY,
+      ],
+      requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } }, 'application/x-www-form-urlencoded': { schema: { type: 'object' } } } },
+      responses: { ...accepted, ...errors(400, 401, 403, 404, 413, 415, 503) },
+    },
+  });
+
   return [
     transform('/transform', 'transformWebhook'),
     transform('/api/v1/messages/transform', 'transformWebhookV1'),
     ...message('/message', ''),
     ...message('/api/v1/messages', 'V1'),
+    template('/template', 'sendTemplate'),
+    template('/api/v1/messages/template', 'sendTemplateV1'),
     {
       method: 'POST',
       path: '/devices',

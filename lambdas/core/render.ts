@@ -71,14 +71,15 @@ export function renderWebhook(input: RenderInput): Rendered {
   return {
     parser: parser.name,
     notifications,
-    apns: pushable.map((notification) => shown(buildApnsPayload(notification, 'production'))),
-    fcm: pushable.map((notification) => shown(buildFcmPayload(notification))),
+    apns: pushable.map((notification) => renderedPayload(buildApnsPayload(notification, 'production'))),
+    fcm: pushable.map((notification) => renderedPayload(buildFcmPayload(notification))),
     ...(result.kind === 'skip' ? { skipped: result.reason } : {}),
     ...(reply ? { reply } : {}),
   };
 }
 
-function shown(payload: PlatformPayload): RenderedPayload {
+/** A platform payload as `herald render` and the template test show it: parsed JSON, plain attributes. */
+export function renderedPayload(payload: PlatformPayload): RenderedPayload {
   return {
     key: payload.key,
     payload: JSON.parse(payload.payload),

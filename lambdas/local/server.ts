@@ -93,7 +93,7 @@ const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 /** Named routes of the HTTP API (the rest reaches `$default`), to fill `routeKey` as API Gateway does. */
 const ROUTE_KEYS = new Set([
   'POST /transform', 'POST /api/v1/messages/transform', 'POST /message', 'GET /message',
-  'POST /api/v1/messages', 'GET /api/v1/messages', 'POST /devices', 'GET /health', 'GET /openapi.json',
+  'POST /api/v1/messages', 'GET /api/v1/messages', 'POST /template', 'POST /api/v1/messages/template', 'POST /devices', 'GET /health', 'GET /openapi.json',
   'POST /webhooks/{source}', 'GET /webhooks/{source}',
 ]);
 

@@ -50,6 +50,8 @@ describe('Api', () => {
       'GET /message',
       'POST /api/v1/messages',
       'GET /api/v1/messages',
+      'POST /template',
+      'POST /api/v1/messages/template',
       'POST /devices',
       'GET /health',
       'GET /openapi.json',

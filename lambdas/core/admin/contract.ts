@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ACTION_TYPES, DELIVERY_TYPES } from '../notification';
 import { TOKEN_SCOPES } from '../store/credentials';
+import { TEMPLATE_LIMITS } from '../templates/render';
 
 /**
  * The management API's contract: the zod schemas its handlers validate with and the route table
@@ -177,6 +178,53 @@ export const startedRedriveResponse = z.object({
   alreadyRunning: z.boolean(),
 });
 
+const expression = (what: string) => z.string().min(1).max(TEMPLATE_LIMITS.sourceBytes).meta({ description: `JSONata expression for ${what}` });
+
+/** One JSONata expression per notification field, evaluated against the payload (docs/templates.md). */
+export const templateFieldsSchema = z.strictObject({
+  title: expression('the title (required)'),
+  subtitle: expression('the subtitle').optional(),
+  body: expression('the body').optional(),
+  deliveryType: expression('the delivery type: SILENT, NORMAL, CRITICAL or NO_PUSH').optional(),
+  tapUrl: expression('the URL opened on tap').optional(),
+  imageUrl: expression('the image URL').optional(),
+  tags: expression('the tags: a list of strings, or comma-separated text').optional(),
+  groupId: expression('the group id').optional(),
+  collapseId: expression('the collapse id (a later notification with the same id replaces the earlier one)').optional(),
+});
+
+export const templateSchema = z.object({
+  name: z.string(),
+  description: z.string().optional(),
+  fields: templateFieldsSchema,
+  createdAt: isoTime,
+  updatedAt: isoTime,
+});
+
+export const putTemplateRequest = z.strictObject({
+  description: z.string().max(256).optional(),
+  fields: templateFieldsSchema,
+});
+
+export const testTemplateRequest = z.strictObject({
+  /** The sample payload, as a webhook would send it (any JSON). */
+  payload: z.unknown().meta({ description: 'the sample payload, as a webhook would send it (any JSON)' }),
+});
+
+export const renderedPayloadSchema = z.object({
+  key: z.string(),
+  payload: z.unknown(),
+  attributes: z.record(z.string(), z.string()),
+  truncated: z.boolean(),
+});
+
+export const testTemplateResponse = z.object({
+  notification: notificationSchema,
+  /** Absent for a NO_PUSH notification. */
+  apns: renderedPayloadSchema.optional(),
+  fcm: renderedPayloadSchema.optional(),
+});
+
 export const errorSchema = z.object({ error: z.string(), message: z.string() });
 
 export const listQuery = z.strictObject({
@@ -222,6 +270,11 @@ export const MANAGEMENT_ROUTES: readonly RouteSpec[] = [
   { method: 'DELETE', path: '/admin/buckets/{bucket}/devices/{deviceId}', operationId: 'deleteDevice', summary: 'Delete a device and its SNS endpoint', authorization: 'iam', status: 204 },
   { method: 'GET', path: '/admin/buckets/{bucket}/notifications', operationId: 'listNotifications', summary: "A bucket's recent notifications, newest first", authorization: 'iam', query: listQuery, status: 200, response: list('notifications', historyEntrySchema) },
   { method: 'GET', path: '/admin/buckets/{bucket}/notifications/{notificationId}', operationId: 'getNotification', summary: 'A notification with its per-device outcomes', authorization: 'iam', status: 200, response: notificationDetailSchema },
+  { method: 'GET', path: '/admin/buckets/{bucket}/templates', operationId: 'listTemplates', summary: "List a bucket's templates", authorization: 'iam', status: 200, response: z.object({ templates: z.array(templateSchema) }) },
+  { method: 'GET', path: '/admin/buckets/{bucket}/templates/{template}', operationId: 'getTemplate', summary: 'Get a template', authorization: 'iam', status: 200, response: z.object({ template: templateSchema }) },
+  { method: 'PUT', path: '/admin/buckets/{bucket}/templates/{template}', operationId: 'putTemplate', summary: 'Create or replace a template; its JSONata is parsed now (400 invalid_template)', authorization: 'iam', body: putTemplateRequest, status: 200, response: z.object({ template: templateSchema }) },
+  { method: 'DELETE', path: '/admin/buckets/{bucket}/templates/{template}', operationId: 'deleteTemplate', summary: 'Delete a template', authorization: 'iam', status: 204 },
+  { method: 'POST', path: '/admin/buckets/{bucket}/templates/{template}/test', operationId: 'testTemplate', summary: 'Render a sample payload with a template, without sending: the notification and its APNs and FCM payloads', authorization: 'iam', body: testTemplateRequest, status: 200, response: testTemplateResponse },
   { method: 'GET', path: '/admin/dead-letters', operationId: 'listDeadLetters', summary: "The notification queue's dead letters, with why each failed; read without removing them", authorization: 'iam', query: deadLettersQuery, status: 200, response: deadLettersResponse },
   { method: 'POST', path: '/admin/dead-letters/redrive', operationId: 'redriveDeadLetters', summary: 'Start moving the dead letters back to the notification queue (an SQS message move task); each device still gets a notification at most once', authorization: 'iam', status: 202, response: startedRedriveResponse },
   { method: 'GET', path: '/admin/dead-letters/redrive', operationId: 'getRedriveStatus', summary: 'The most recent redrives, newest first', authorization: 'iam', status: 200, response: z.object({ tasks: z.array(redriveTaskSchema) }) },

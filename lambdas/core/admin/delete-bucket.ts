@@ -18,7 +18,7 @@ type Key = Record<string, string>;
 /**
  * Deletes a bucket and everything that is its own: each device's SNS endpoint and item, its
  * credentials (hash and index items), its sources' signing keys, its history with the per-device
- * outcomes, and its name. Dedupe records expire by TTL within 24 hours.
+ * outcomes, its templates (items of its partition like the rest), and its name. Dedupe records expire by TTL within 24 hours.
  */
 export async function deleteBucket(deps: DeleteBucketDeps, bucket: Bucket): Promise<{ devices: number; items: number }> {
   const keys: Key[] = [];

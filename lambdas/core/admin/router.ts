@@ -5,10 +5,13 @@ import { generateAccessToken, generateMagicCode } from '../auth/secrets';
 import { publicDevice, refreshDevice, unregisterDevice } from '../devices';
 import { HeraldError } from '../errors';
 import { decodeFields, decodePathSegment, emptyResponse, jsonResponse, type HttpRequest, type HttpResponse } from '../http';
-import { describeIssues } from '../notification';
+import { describeIssues, stampNotification } from '../notification';
 import { findParser } from '../parsers/registry';
+import { buildApnsPayload } from '../push/apns';
+import { buildFcmPayload } from '../push/fcm';
 import type { PlatformApplications, PushGateway } from '../push/gateway';
 import type { NotificationQueue } from '../queue';
+import { renderedPayload } from '../render';
 import { removeSourceSecret, setSourceSecret } from '../sources/source-secrets';
 import type { SigningKeyVault } from '../sources/vault';
 import { createBucket, findBucket, listBuckets, renameBucket, updateBucket, type Bucket } from '../store/buckets';
@@ -17,10 +20,13 @@ import { disableDevice, getDevice, listDevices } from '../store/devices';
 import { getHistory, listHistory } from '../store/history';
 import { listOutcomes } from '../store/outcomes';
 import type { Store } from '../store/table';
+import { deleteTemplate, listTemplates, putTemplate, requireTemplate } from '../store/templates';
+import { renderTemplate } from '../templates/render';
 import {
   MANAGEMENT_ROUTES,
   type createBucketRequest,
   type createTokenRequest,
+  type putTemplateRequest,
   type RouteSpec,
   type updateBucketRequest,
 } from './contract';
@@ -81,6 +87,15 @@ async function clear(call: Call) {
 async function history(call: Call) {
   const page = await listHistory(call.deps.store, call.bucket!.id, call.query as { limit?: number; cursor?: string });
   return { notifications: page.entries, ...(page.cursor ? { cursor: page.cursor } : {}) };
+}
+
+/** What a template makes of a sample payload, with the payloads delivery would build; nothing is sent. */
+async function testTemplate({ deps, bucket, params, body }: Call) {
+  const template = await requireTemplate(deps.store, bucket!.id, params.template);
+  const content = await renderTemplate(template.fields, (body as { payload?: unknown }).payload ?? {});
+  const notification = stampNotification(content, bucket!.id, `template:${template.name}`, deps.now?.());
+  if (notification.deliveryType === 'NO_PUSH') return { notification };
+  return { notification, apns: renderedPayload(buildApnsPayload(notification, 'production')), fcm: renderedPayload(buildFcmPayload(notification)) };
 }
 
 function deadLettersOf(deps: ManagementDeps): DeadLetterDeps {
@@ -157,6 +172,19 @@ const HANDLERS: Record<string, Handler> = {
   async deleteDevice({ deps, bucket, params }) {
     await unregisterDevice(deps, bucket!.id, params.deviceId!);
   },
+  async listTemplates({ deps, bucket }) {
+    return { templates: await listTemplates(deps.store, bucket!.id) };
+  },
+  async getTemplate({ deps, bucket, params }) {
+    return { template: await requireTemplate(deps.store, bucket!.id, params.template) };
+  },
+  async putTemplate({ deps, bucket, params, body }) {
+    return { template: await putTemplate(deps.store, bucket!.id, params.template!, body as z.infer<typeof putTemplateRequest>, deps.now?.()) };
+  },
+  async deleteTemplate({ deps, bucket, params }) {
+    await deleteTemplate(deps.store, bucket!.id, params.template!);
+  },
+  testTemplate,
   listNotifications: history,
   getNotification: notificationDetail,
   async listDeadLetters({ deps, query }) {

@@ -16,6 +16,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
  * | BUCKET#<id>                | SOURCE#<source>          | which kind of source secret is configured   |
  * | BUCKET#<id>                | NOTIF#<uuidv7>           | history entry with outcome counts (TTL); a  |
  * |                            |                          | bare `clearedAt` is a pending clear (TTL 31 d)|
+ * | BUCKET#<id>                | TEMPLATE#<name>          | named template (JSONata per field)          |
  * | BUCKETS                    | NAME#<name>              | bucket name → id (Query lists buckets)      |
  * | TOKEN#<sha256> / MAGIC#<…> | META                     | credential hash → bucket, scopes, revocation|
  * | DEDUPE#<bucketId>#<key>    | META                     | dedupe key seen (TTL 24 h)                  |

@@ -16,7 +16,7 @@ import { takeAll } from './support';
 
 /**
  * The chaos run's findings, each reduced to one deterministic case that asserts the right
- * behaviour; one still open is pinned with `test.failing`.
+ * behaviour, so a regression shows up here without the volume run.
  */
 describe('found by the chaos run', () => {
   let harness: Harness;

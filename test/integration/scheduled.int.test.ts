@@ -329,3 +329,19 @@ describe('times Herald refuses', () => {
     expect(scheduler.commandCalls(CreateScheduleCommand)).toHaveLength(0);
   });
 });
+
+describe('acceptNotifications without a scheduler (a deployment or test without one)', () => {
+  test('queues a notification due within 15 minutes, and refuses one due later naming the field', async () => {
+    const { acceptNotifications } = await import('../../lambdas/core/accept');
+    const { SqsNotificationQueue } = await import('../../lambdas/core/queue');
+    const deps = { store: harness.store, queue: new SqsNotificationQueue(harness.queues.queueUrl, harness.sqs), now: () => CLOCK };
+    const soon = await acceptNotifications(deps, bucket.id, 'native', [{ content: { title: 'soon' }, timing: { delay: '15m' } }]);
+    expect(soon.queued[0]!.scheduledSendAt).toBe('2026-03-01T12:15:00.000Z');
+    await expect(acceptNotifications(deps, bucket.id, 'native', [{ content: { title: 'later' }, timing: { scheduledSendAt: '2026-03-01T12:15:01Z' } }])).rejects.toMatchObject({
+      code: 'validation_failed',
+      message: 'scheduledSendAt: more than 15 minutes ahead needs EventBridge Scheduler, which is not configured here',
+    });
+    // The queued one is held by SQS for its 15 minutes (CLOCK is in the past, so fauxqs was asked for no delay): drop it.
+    await callAdmin('DELETE', `/admin/buckets/${bucket.name}/scheduled/${soon.queued[0]!.id}`);
+  });
+});

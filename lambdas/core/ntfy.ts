@@ -198,5 +198,6 @@ export function ntfyMessage(notification: Notification, topic: string, priority?
     priority: priority ?? PRIORITY_NUMBER[notification.deliveryType],
     ...(notification.tags ? { tags: notification.tags } : {}),
     ...(notification.tapUrl ? { click: notification.tapUrl } : {}),
+    ...(notification.scheduledSendAt ? { scheduledSendAt: notification.scheduledSendAt } : {}),
   };
 }

@@ -99,6 +99,7 @@ const ntfyMessage = z.object({
   priority: z.number().int().min(1).max(5),
   tags: z.array(z.string()).optional(),
   click: z.string().optional(),
+  scheduledSendAt: z.string().optional().meta({ description: 'When it is sent, for a delayed message.' }),
 });
 const ntfyDuplicate = z.object({ id: z.string(), event: z.literal('message'), topic: z.string(), duplicate: z.literal(true) });
 

@@ -169,6 +169,7 @@ describe('a notification delayed by a few seconds (SQS DelaySeconds, real timers
   test('the ntfy X-Delay header schedules it too', async () => {
     const result = parse(await ingest({ ...httpEvent('POST', `/${bucket.name}`, { headers: { 'x-delay': '30s', 'content-type': 'text/plain' } }), body: Buffer.from('disk almost full').toString('base64'), isBase64Encoded: true }, lambdaContext('herald-ingest', 10_000)));
     expect(result.status).toBe(200);
+    expect(Date.parse(result.body.scheduledSendAt) - result.body.time * 1000).toBeGreaterThanOrEqual(30_000);
     const record = await getScheduled(harness.store, bucket.id, result.body.id);
     expect(record).toMatchObject({ status: 'pending', mechanism: 'sqs-delay' });
     await callAdmin('DELETE', `/admin/buckets/${bucket.name}/scheduled/${result.body.id}`);

@@ -297,6 +297,14 @@ describe('a notification 20 days ahead (EventBridge Scheduler, controlled clock)
     expect(await delivery.depth()).toBe(0);
   });
 
+  test('a job whose record is gone (its bucket was deleted) is dropped, not retried', async () => {
+    const id = '019a0000-0000-7000-8000-00000000dead';
+    await fire(JSON.stringify({ kind: 'scheduled', notification: { id, bucketId: bucket.id } }));
+    await deliverFor(1500);
+    expect(publishesOf(id)).toEqual([]);
+    expect(await delivery.depth()).toBe(0);
+  });
+
   test('a schedule that exists already (a retry whose reply was lost) counts as created', async () => {
     scheduler.on(CreateScheduleCommand).rejects(Object.assign(new Error('schedule exists'), { name: 'ConflictException' }));
     const accepted = await send({ title: 'Conflict', delay: '20d' }, {}, clockedIngest);

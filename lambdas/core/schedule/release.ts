@@ -21,6 +21,7 @@ export async function releaseScheduled(store: Store, job: DeliveryJob | Schedule
   const { record } = await settleScheduled(store, job.notification.bucketId, job.notification.id, 'sent', now);
   if (record?.status === 'cancelled') return { kind: 'dropped', reason: 'cancelled' };
   if (record) return { kind: 'deliver', notification: record.notification };
-  // A queued notification carries itself; Scheduler's reference has nothing to deliver without the record.
-  return job.kind === 'scheduled' ? { kind: 'dropped', reason: 'no_record' } : { kind: 'deliver', notification: job.notification };
+  // Ingest writes the record before it queues or schedules, and it outlives the longest wait: none
+  // means its bucket was deleted, with the record, so there is no one to send it to.
+  return { kind: 'dropped', reason: 'no_record' };
 }

@@ -7,6 +7,7 @@ import { registerLocalCommand } from './commands/local';
 import { registerMagicCodeCommands } from './commands/magic-code';
 import { CliError } from './commands/output';
 import { registerRenderCommand } from './commands/render';
+import { registerScheduleCommands } from './commands/schedule';
 import { registerSecretCommands } from './commands/secret';
 import { registerSendCommand } from './commands/send';
 import { registerTemplateCommands } from './commands/template';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerTemplateCommands(program);
   registerSendCommand(program);
   registerHistoryCommands(program);
+  registerScheduleCommands(program);
   registerDlqCommands(program);
   registerRenderCommand(program);
   registerLocalCommand(program);

@@ -8,6 +8,7 @@ import { EndpointLifecycle } from './lifecycle';
 import { Monitoring } from './monitoring';
 import { PushPlatforms } from './push-platforms';
 import { NotificationQueue } from './queue';
+import { ScheduledDelivery } from './schedules';
 import { Store } from './store';
 
 export interface HeraldStackProps extends StackProps {
@@ -93,6 +94,11 @@ export class HeraldStack extends Stack {
     });
     // Deleting a device or a bucket deletes the devices' SNS endpoints.
     push.grantEndpointManagement(this.admin.function);
+
+    // Notifications due more than 15 minutes ahead: ingest schedules them, admin cancels them.
+    const schedules = new ScheduledDelivery(this, 'Schedules', { queue: queue.queue, deadLetterQueue: queue.deadLetterQueue });
+    schedules.grantScheduling(this.api.ingestFunction);
+    schedules.grantScheduling(this.admin.function);
 
     const delivery = new Delivery(this, 'Delivery', { table: store.table, queue: queue.queue, timeout: deliveryTimeout, historyDays: props.historyDays });
     push.grantPublish(delivery.function);

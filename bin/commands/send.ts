@@ -15,11 +15,13 @@ interface SendOptions extends TargetOptions, OutputOptions {
   readonly groupId?: string;
   readonly collapseId?: string;
   readonly idempotencyKey?: string;
+  readonly delay?: string;
+  readonly at?: string;
 }
 
 /** `POST /message`'s answer: the queued notification, or the original's id for a replay. */
 interface MessageResponse {
-  readonly message: { readonly id: string };
+  readonly message: { readonly id: string; readonly scheduledSendAt?: string };
   readonly notificationsCount: number;
   readonly duplicate?: boolean;
 }
@@ -42,7 +44,9 @@ export function registerSendCommand(program: Command): void {
       .option('--tag <tag>', 'a tag (repeatable)', collect, [])
       .option('--group-id <id>', 'groups notifications in the notification center')
       .option('--collapse-id <id>', 'a newer notification with the same id replaces this one')
-      .option('--idempotency-key <key>', 'sending again with the same key does not notify twice'),
+      .option('--idempotency-key <key>', 'sending again with the same key does not notify twice')
+      .option('--delay <duration>', 'send later: 30s, 30m, 2h, 1d, 1h30m (at most 30 days)')
+      .option('--at <time>', 'send at this ISO 8601 time with a zone, e.g. 2026-01-31T09:00:00Z (at most 30 days ahead)'),
   ).action(async (options: SendOptions) => {
     const token = options.token ?? process.env.HERALD_TOKEN;
     if (!token) throw new CliError('give a bucket token with --token or HERALD_TOKEN');
@@ -60,11 +64,14 @@ export function registerSendCommand(program: Command): void {
         tags: options.tag.length > 0 ? options.tag : undefined,
         groupId: options.groupId,
         collapseId: options.collapseId,
+        delay: options.delay,
+        scheduledSendAt: options.at,
       },
     });
     const duplicate = sent.duplicate === true;
     print(options, { id: sent.message.id, bucket: options.bucket, duplicate, ...(duplicate ? {} : { notification: sent.message }) }, [
-      [duplicate ? 'Already sent (same idempotency key)' : 'Sent notification', sent.message.id],
+      [duplicate ? 'Already sent (same idempotency key)' : sent.message.scheduledSendAt ? 'Scheduled notification' : 'Sent notification', sent.message.id],
+      ['Due at', sent.message.scheduledSendAt],
     ]);
   });
 }

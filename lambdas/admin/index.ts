@@ -14,6 +14,7 @@ import { HeraldError } from '../core/errors';
 import { errorResponse, MAX_BODY_BYTES, type HttpResponse } from '../core/http';
 import { SnsPushGateway } from '../core/push/sns-gateway';
 import { SecretsManagerVault } from '../core/sources/vault';
+import { schedulerFromEnv } from '../core/schedule/scheduler';
 import { createStore } from '../core/store/table';
 import { asHeraldError, logRequest, toHttpRequest, toLambdaResult } from '../http-event';
 import { logger } from '../observability';
@@ -34,6 +35,7 @@ function depsFromEnv(): ManagementDeps {
     platformApplications: platformApplicationsFromEnv(),
     vault: new SecretsManagerVault(),
     deadLetters: deadLettersFromEnv(),
+    scheduler: schedulerFromEnv(),
   };
 }
 

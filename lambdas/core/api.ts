@@ -14,6 +14,7 @@ import { detectParser, findParser } from './parsers/registry';
 import type { ParseResult, Parser, SourceReply } from './parsers/types';
 import type { PlatformApplications, PushGateway } from './push/gateway';
 import type { NotificationQueue } from './queue';
+import type { NotificationScheduler } from './schedule/scheduler';
 import type { SigningKeyVault } from './sources/vault';
 import { BUCKET_NAME, RESERVED_BUCKET_NAMES } from './store/buckets';
 import { requireTemplate } from './store/templates';
@@ -28,6 +29,8 @@ export interface ApiDeps {
   readonly platformApplications: PlatformApplications;
   /** Where sources' signing keys are kept (Secrets Manager; a file in local mode). */
   readonly vault: SigningKeyVault;
+  /** EventBridge Scheduler (timers in local mode), for notifications due more than 15 minutes ahead. */
+  readonly scheduler?: NotificationScheduler;
   readonly now?: () => Date;
 }
 
@@ -134,7 +137,7 @@ async function ntfyPublish(request: HttpRequest, deps: ApiDeps, publish: NtfyPub
   requireScope(caller, 'send');
   const idempotencyKey = request.headers['idempotency-key']?.trim();
   const accepted = await acceptNotifications(deps, caller.bucketId, 'ntfy', [
-    { content: publish.content, dedupeKey: idempotencyKey ? `idempotency:${idempotencyKey.slice(0, 200)}` : undefined },
+    { content: publish.content, dedupeKey: idempotencyKey ? `idempotency:${idempotencyKey.slice(0, 200)}` : undefined, ...(publish.timing ? { timing: publish.timing } : {}) },
   ]);
   const notification = accepted.queued[0];
   if (!notification) return { response: jsonResponse(200, { id: accepted.duplicates[0], event: 'message', topic: publish.topic, duplicate: true }), accepted: { source: 'ntfy', count: 0 } };

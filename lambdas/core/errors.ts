@@ -25,6 +25,8 @@ export const ERROR_STATUS = {
   notification_not_found: 404,
   template_not_found: 404,
   method_not_allowed: 405,
+  /** A scheduled notification that has already been sent cannot be cancelled. */
+  notification_already_sent: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,

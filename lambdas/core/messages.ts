@@ -35,8 +35,11 @@ export function readNativeMessage(request: HttpRequest): NativeMessage {
       delete fields[name];
     }
   }
+  // When to send is not part of the notification's content: ingest resolves it against its clock.
+  const { scheduledSendAt, delay, ...content } = fields;
+  const timing = scheduledSendAt !== undefined || delay !== undefined ? { timing: { scheduledSendAt, delay } } : {};
   return {
-    parsed: { content: fields as NotificationInput, dedupeKey: idempotencyDedupeKey(request) },
+    parsed: { content: content as NotificationInput, dedupeKey: idempotencyDedupeKey(request), ...timing },
     ignoredFields,
     address,
   };

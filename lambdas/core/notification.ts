@@ -114,7 +114,6 @@ export const IGNORED_ZENTIK_FIELDS = [
   'userIds',
   'remindEveryMinutes',
   'maxReminders',
-  'scheduledSendAt',
   'executionId',
 ] as const;
 
@@ -125,6 +124,8 @@ export interface Notification extends NotificationContent {
   /** The parser that produced it (`native` for the message API). */
   source: string;
   createdAt: string;
+  /** When it was asked to be sent (`scheduledSendAt` or `delay`); absent for "now". */
+  scheduledSendAt?: string;
 }
 
 /** zod's own message for a missing field is "Invalid input: expected string, received undefined". */

@@ -1,6 +1,7 @@
 import { HeraldError } from './errors';
 import { decodeUtf8, isJsonMediaType, mediaType, parseJsonObject, type HttpRequest } from './http';
 import type { DeliveryType, Notification, NotificationAction, NotificationInput } from './notification';
+import type { RequestedTiming } from './schedule/when';
 
 /**
  * ntfy-compatible publishing (peers.md §3): `PUT|POST /<topic>` with the message as the body and
@@ -13,6 +14,8 @@ export interface NtfyPublish {
   readonly content: NotificationInput;
   /** The ntfy priority as sent (1–5), echoed in the answer. */
   readonly priority?: number;
+  /** ntfy's `X-Delay`/`X-At`/`X-In` (and `delay=`/`at=`/`in=`): all three take a duration or a time. */
+  readonly timing?: RequestedTiming;
 }
 
 /** ntfy priorities 1–5 (or their names) → Herald delivery types. */
@@ -34,6 +37,7 @@ const FIELDS = {
   actions: ['x-actions', 'actions', 'action'],
   attach: ['x-attach', 'attach', 'a'],
   message: ['x-message', 'message', 'm'],
+  delay: ['x-delay', 'delay', 'x-at', 'at', 'x-in', 'in'],
 } as const;
 
 function field(request: HttpRequest, name: keyof typeof FIELDS): string | undefined {
@@ -106,9 +110,11 @@ export function readNtfyTopicPublish(request: HttpRequest, topic: string): NtfyP
     if ('message' in json || 'title' in json) return fromJson({ ...json, topic });
   }
   const attach = field(request, 'attach');
+  const delay = field(request, 'delay');
   return {
     topic,
     priority: priorityNumber(field(request, 'priority')),
+    ...(delay !== undefined ? { timing: { delay } } : {}),
     content: {
       // ntfy titles a message with its topic when none is given.
       title: field(request, 'title') ?? topic,
@@ -128,7 +134,7 @@ export function readNtfyJson(request: HttpRequest): NtfyPublish {
 }
 
 function fromJson(json: Record<string, unknown>): NtfyPublish {
-  const { topic, message, title, priority, tags, click, actions, attach } = json;
+  const { topic, message, title, priority, tags, click, actions, attach, delay } = json;
   if (typeof topic !== 'string' || topic === '') throw new HeraldError('validation_failed', 'topic: is required (the bucket name)');
   const text = (value: unknown, name: string) => {
     if (value === undefined || value === null) return undefined;
@@ -142,6 +148,7 @@ function fromJson(json: Record<string, unknown>): NtfyPublish {
   return {
     topic,
     priority: priorityNumber(priority),
+    ...(delay !== undefined && delay !== null ? { timing: { delay } } : {}),
     content: {
       title: text(title, 'title') ?? topic,
       body: text(message, 'message') ?? 'triggered',
@@ -191,5 +198,6 @@ export function ntfyMessage(notification: Notification, topic: string, priority?
     priority: priority ?? PRIORITY_NUMBER[notification.deliveryType],
     ...(notification.tags ? { tags: notification.tags } : {}),
     ...(notification.tapUrl ? { click: notification.tapUrl } : {}),
+    ...(notification.scheduledSendAt ? { scheduledSendAt: notification.scheduledSendAt } : {}),
   };
 }

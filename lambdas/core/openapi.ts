@@ -4,6 +4,8 @@ import { version } from '../../package.json';
 import {
   bucketSchema,
   clearedNotificationResponse,
+  cancelledNotificationResponse,
+  scheduledNotificationSchema,
   createdBucketResponse,
   createdCredentialResponse,
   credentialSchema,
@@ -60,6 +62,8 @@ const messageDuplicate = z.object({
 const messageRequest = notificationInputSchema.extend({
   bucketId: z.string().optional().meta({ description: 'The bucket (id or name); must be the credential\'s. Zentik also reads it here.' }),
   magicCode: z.string().optional().meta({ description: 'A magic code, as Zentik accepts it in the body.' }),
+  scheduledSendAt: z.string().optional().meta({ description: 'Send at this time: ISO 8601 with a zone (`2026-01-31T09:00:00Z`) or unix seconds; at most 30 days ahead. Not with `delay`.' }),
+  delay: z.string().optional().meta({ description: 'Send after this long: `30s`, `30m`, `2h`, `1d`, `1h30m` or seconds (or a time, as ntfy accepts); at most 30 days. Not with `scheduledSendAt`.' }),
   ...Object.fromEntries(IGNORED_ZENTIK_FIELDS.map((name) => [name, z.unknown().optional().meta({ description: 'Zentik field, accepted and ignored (named in `ignoredFields`).' })])),
 });
 
@@ -81,6 +85,7 @@ const ntfyJsonMessage = z.object({
     .union([z.array(z.looseObject({ action: z.enum(['view', 'http', 'broadcast']), label: z.string(), url: z.string(), method: z.string().optional() })), z.string()])
     .optional(),
   attach: z.string().optional(),
+  delay: z.string().optional().meta({ description: 'Send later: a duration (`30m`, `1h30m`) or a time (ISO 8601 or unix seconds), at most 30 days ahead.' }),
 });
 const ntfyTopicJsonMessage = ntfyJsonMessage.partial({ topic: true });
 const ntfyMessage = z.object({
@@ -94,6 +99,7 @@ const ntfyMessage = z.object({
   priority: z.number().int().min(1).max(5),
   tags: z.array(z.string()).optional(),
   click: z.string().optional(),
+  scheduledSendAt: z.string().optional().meta({ description: 'When it is sent, for a delayed message.' }),
 });
 const ntfyDuplicate = z.object({ id: z.string(), event: z.literal('message'), topic: z.string(), duplicate: z.literal(true) });
 
@@ -108,6 +114,8 @@ const COMPONENTS: readonly (readonly [string, z.ZodType, Io])[] = [
   ['DeliveryOutcome', outcomeSchema, 'output'],
   ['HistoryEntry', historyEntrySchema, 'output'],
   ['ClearedNotification', clearedNotificationResponse, 'output'],
+  ['CancelledNotification', cancelledNotificationResponse, 'output'],
+  ['ScheduledNotification', scheduledNotificationSchema, 'output'],
   ['Notification', notificationSchema, 'output'],
   ['NotificationAction', actionSchema, 'input'],
   ['NotificationDetail', notificationDetailSchema, 'output'],
@@ -246,6 +254,7 @@ const PARAMETERS: Record<string, Json> = {
   NtfyClick: header('X-Click', 'The URL opened on tap (also `Click`).'),
   NtfyActions: header('X-Actions', 'ntfy actions: `view, Label, url; http, Label, url` or JSON (also `Actions`, `action`).'),
   NtfyAttach: header('X-Attach', 'An image URL to show (also `Attach`, `a`).'),
+  NtfyDelay: header('X-Delay', 'Send later: a duration (`30m`, `1h30m`, seconds) or a time (ISO 8601 with a zone, unix seconds), at most 30 days ahead (also `Delay`, `X-At`, `At`, `X-In`, `In`, or the query parameters `delay`, `at`, `in`).'),
 };
 const parameter = (name: keyof typeof PARAMETERS): Json => ({ $ref: `#/components/parameters/${name}` });
 const BUCKET_ID_PARAM = parameter('BucketId');
@@ -436,7 +445,7 @@ function publicOperations(schemas: SchemaSet): Operation[] {
       'ntfy-compatible publishing; the topic is the bucket name. Besides a token or magic code, ntfy\'s `Authorization: Basic` (the password is the token) and `?auth=` work.',
     security: SEND,
   };
-  const ntfyHeaders = [...['NtfyTitle', 'NtfyPriority', 'NtfyTags', 'NtfyClick', 'NtfyActions', 'NtfyAttach'].map(parameter), IDEMPOTENCY_KEY];
+  const ntfyHeaders = [...['NtfyTitle', 'NtfyPriority', 'NtfyTags', 'NtfyClick', 'NtfyActions', 'NtfyAttach', 'NtfyDelay'].map(parameter), IDEMPOTENCY_KEY];
   const topicPublish = (method: 'PUT' | 'POST', operationId: string): Operation => ({
     method,
     path: '/{topic}',

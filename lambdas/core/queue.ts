@@ -16,6 +16,15 @@ export interface DeliveryJob {
   readonly cursor?: string;
 }
 
+/**
+ * What EventBridge Scheduler queues when a scheduled notification is due: only a reference (a
+ * schedule's input is small), so delivery reads the stored notification and its status.
+ */
+export interface ScheduledJob {
+  readonly kind: 'scheduled';
+  readonly notification: { readonly id: string; readonly bucketId: string };
+}
+
 export interface NotificationQueue {
   /** Queues every job, or throws `EnqueueError` saying which of them were queued all the same. */
   enqueue(jobs: readonly DeliveryJob[]): Promise<void>;
@@ -56,7 +65,7 @@ export class SqsNotificationQueue implements NotificationQueue {
         result = await this.sqs.send(
           new SendMessageBatchCommand({
             QueueUrl: this.queueUrl,
-            Entries: chunk.map((job, index) => ({ Id: String(index), MessageBody: messageBody(job) })),
+            Entries: chunk.map((job, index) => ({ Id: String(index), MessageBody: messageBody(job), ...delayOf(job) })),
           }),
         );
       } catch (error) {
@@ -72,11 +81,22 @@ export class SqsNotificationQueue implements NotificationQueue {
   }
 }
 
+/** SQS holds a message back for at most 15 minutes: notifications due later go through Scheduler. */
+const MAX_DELAY_SECONDS = 900;
+
+/** A notification due in the next 15 minutes waits in the queue (`DelaySeconds`), rounded up to the second. */
+function delayOf(job: DeliveryJob): { DelaySeconds?: number } {
+  const dueAt = job.cursor === undefined ? job.notification.scheduledSendAt : undefined;
+  if (!dueAt) return {};
+  const seconds = Math.ceil((Date.parse(dueAt) - Date.now()) / 1000);
+  return seconds > 0 ? { DelaySeconds: Math.min(seconds, MAX_DELAY_SECONDS) } : {};
+}
+
 /**
  * The job as ASCII JSON: SQS refuses some characters outside the BMP range it allows (and some
  * stand-ins refuse all of them), so everything past U+007E travels as a JSON `\\u` escape.
  */
-export function messageBody(job: DeliveryJob): string {
+export function messageBody(job: DeliveryJob | ScheduledJob): string {
   return JSON.stringify(job).replace(/[\u007f-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
@@ -85,4 +105,14 @@ export function parseDeliveryJob(body: string): DeliveryJob {
   if (!job?.notification?.id || !job.notification.bucketId) throw new Error('queued message is not a Herald delivery job');
   if (job.kind !== undefined && job.kind !== 'deliver' && job.kind !== 'clear') throw new Error(`queued message has an unknown job kind "${String(job.kind).slice(0, 32)}"`);
   return job;
+}
+
+/** A queued message: a delivery job, or the reference Scheduler queues for a scheduled notification. */
+export function parseQueuedJob(body: string): DeliveryJob | ScheduledJob {
+  const job = JSON.parse(body) as DeliveryJob | ScheduledJob;
+  if (job?.kind === 'scheduled') {
+    if (typeof job.notification?.id !== 'string' || typeof job.notification.bucketId !== 'string') throw new Error('queued message is not a Herald scheduled job');
+    return { kind: 'scheduled', notification: { id: job.notification.id, bucketId: job.notification.bucketId } };
+  }
+  return parseDeliveryJob(body);
 }

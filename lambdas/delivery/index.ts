@@ -6,7 +6,8 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { requiredEnv } from '../core/config';
 import { deliverClear, deliverNotification, RetryableDeliveryError, type DeliveryDeps, type DeliveryReport } from '../core/delivery';
 import { SnsPushGateway } from '../core/push/sns-gateway';
-import { parseDeliveryJob, SqsNotificationQueue } from '../core/queue';
+import { parseQueuedJob, SqsNotificationQueue } from '../core/queue';
+import { releaseScheduled } from '../core/schedule/release';
 import { recordDeliveryFailure } from '../core/store/failures';
 import { createStore } from '../core/store/table';
 import { logger, metrics } from '../observability';
@@ -75,8 +76,18 @@ async function noteFailure(deps: DeliveryDeps, notificationId: string, error: un
 export function createDeliveryHandler(overrides: Partial<DeliveryDeps> = {}) {
   let deps: DeliveryDeps | undefined;
   const deliverRecord = async (record: SQSRecord): Promise<void> => {
-    const { kind, notification, cursor } = parseDeliveryJob(record.body);
+    const job = parseQueuedJob(record.body);
+    const { kind } = job;
+    const cursor = job.kind === 'scheduled' ? undefined : job.cursor;
     try {
+      // A scheduled notification's record decides whether it is still to be sent.
+      const release = await releaseScheduled(deps!.store, job, deps!.now?.() ?? new Date());
+      if (release.kind === 'dropped') {
+        metrics.singleMetric().addMetric('ScheduledDropped', MetricUnit.Count, 1);
+        logger.info('scheduled notification not sent', { notificationId: job.notification.id, reason: release.reason });
+        return;
+      }
+      const notification = release.notification;
       const redelivered = Number(record.attributes.ApproximateReceiveCount) > 1;
       const report = kind === 'clear' ? await deliverClear(deps!, notification, cursor, redelivered) : await deliverNotification(deps!, notification, cursor, redelivered);
       countPushes(report);
@@ -89,11 +100,11 @@ export function createDeliveryHandler(overrides: Partial<DeliveryDeps> = {}) {
     } catch (error) {
       if (error instanceof RetryableDeliveryError) {
         countPushes(error.report);
-        logger.warn('notification will be retried', { notificationId: notification.id, retry: error.report.retry.length, reason: error.message });
+        logger.warn('notification will be retried', { notificationId: job.notification.id, retry: error.report.retry.length, reason: error.message });
       } else {
-        logger.error('delivery failed', { notificationId: notification.id, cause: error instanceof Error ? `${error.name}: ${error.message}` : 'unknown' });
+        logger.error('delivery failed', { notificationId: job.notification.id, cause: error instanceof Error ? `${error.name}: ${error.message}` : 'unknown' });
       }
-      await noteFailure(deps!, notification.id, error);
+      await noteFailure(deps!, job.notification.id, error);
       throw error;
     }
   };

@@ -6,6 +6,7 @@ import { handleApiRequest, type ApiDeps } from '../core/api';
 import { platformApplicationsFromEnv, requiredEnv } from '../core/config';
 import { SnsPushGateway } from '../core/push/sns-gateway';
 import { SqsNotificationQueue } from '../core/queue';
+import { schedulerFromEnv } from '../core/schedule/scheduler';
 import { SecretsManagerVault } from '../core/sources/vault';
 import { createStore } from '../core/store/table';
 import { logRequest, toHttpRequest, toLambdaResult } from '../http-event';
@@ -18,6 +19,7 @@ function depsFromEnv(): ApiDeps {
     gateway: new SnsPushGateway(),
     platformApplications: platformApplicationsFromEnv(),
     vault: new SecretsManagerVault(),
+    scheduler: schedulerFromEnv(),
   };
 }
 

@@ -8,6 +8,7 @@ import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aw
 import { USER_SUPPLIED_SECRET } from '../core/auth/secrets';
 import { registerDevice } from '../core/devices';
 import { parseDeliveryJob } from '../core/queue';
+import { LocalNotificationScheduler } from './local-scheduler';
 import { addCredential, createBucket, findBucket, findCredential, type Bucket } from '../core/store/buckets';
 import { listDevices } from '../core/store/devices';
 import { createStore, type Store } from '../core/store/table';
@@ -64,6 +65,8 @@ export interface LocalHerald {
   readonly sqs: SQSClient;
   readonly queueUrl: string;
   readonly deadLetterQueueUrl: string;
+  /** EventBridge Scheduler's stand-in (notifications due more than 15 minutes ahead). */
+  readonly scheduler: LocalNotificationScheduler;
   /** Stops accepting requests, drains the queue, then stops the stand-ins. */
   stop(): Promise<void>;
 }
@@ -148,7 +151,10 @@ export async function startLocalHerald(options: LocalHeraldOptions = {}): Promis
     const push = new LocalPushGateway();
     // Sources' signing keys: Secrets Manager's stand-in is a file in the data directory.
     const vault = new FileVault(dataDir ? path.join(dataDir, 'source-keys.json') : undefined);
-    const ingest = createIngestHandler({ gateway: push, platformApplications: LOCAL_PLATFORM_APPLICATIONS, vault });
+    // EventBridge Scheduler's stand-in: timers, re-armed from the table's pending records on start.
+    const scheduler = new LocalNotificationScheduler(sqs, queues.queueUrl);
+    await scheduler.rearm(store);
+    const ingest = createIngestHandler({ gateway: push, platformApplications: LOCAL_PLATFORM_APPLICATIONS, vault, scheduler });
     // fauxqs has no message move tasks: local mode's redrive moves the dead letters itself.
     const redrive = new LocalMessageMover(sqs, queues.deadLetterQueueUrl, queues.queueUrl);
     const adminHandler: AdminHandler = createAdminHandler({
@@ -156,6 +162,7 @@ export async function startLocalHerald(options: LocalHeraldOptions = {}): Promis
       platformApplications: LOCAL_PLATFORM_APPLICATIONS,
       vault,
       deadLetters: { sqs, deadLetterQueueUrl: queues.deadLetterQueueUrl, redrive },
+      scheduler,
     });
     const admin = options.wrapAdminHandler ? options.wrapAdminHandler(adminHandler) : adminHandler;
     // A claim left by a killed attempt is taken over once SQS could have redelivered the message.
@@ -267,11 +274,13 @@ export async function startLocalHerald(options: LocalHeraldOptions = {}): Promis
       sqs,
       queueUrl: queues.queueUrl,
       deadLetterQueueUrl: queues.deadLetterQueueUrl,
+      scheduler,
       stop() {
         stopping ??= (async () => {
           const closed = new Promise<void>((resolve) => server.close(() => resolve()));
           for (const stream of streams) stream.end();
           server.closeIdleConnections();
+          scheduler.stop();
           await redrive.idle();
           await eventSource.drain(30_000);
           await deadLetters.stop();

@@ -385,6 +385,32 @@ describe('the herald CLI against a local Herald (the admin API, signed with SigV
       expectCliError(await cliText(['send', '--bucket', 'demo', '--token', created.token, '--title', 'Hello']), 'invalid credentials');
     });
 
+    test('send --delay and --at schedule; schedule list shows them soonest first; schedule cancel cancels', async () => {
+      // GIVEN a notification in 2 hours (EventBridge Scheduler's stand-in) and one in 10 minutes (SQS delay)
+      const name = uniqueName('cli-schedule');
+      const created = await cli<CreatedBucket>(['bucket', 'create', '--name', name]);
+      const later = new Date(Date.now() + 2 * 60 * 60 * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      const atResult = await cliText(['send', '--bucket', name, '--token', created.token, '--title', 'Later', '--at', later]);
+      expect(atResult.stdout).toMatch(/^Scheduled notification:\s+\S+$/m);
+      expect(atResult.stdout).toContain(`Due at:`);
+      const soon = JSON.parse((await cliText(['send', '--bucket', name, '--token', created.token, '--title', 'Soon', '--delay', '10m', '--json'])).stdout) as { id: string; notification: { scheduledSendAt: string } };
+      // WHEN they are listed
+      const listed = await cli<{ scheduled: { notification: { id: string; title: string }; mechanism: string; dueAt: string }[] }>(['schedule', 'list', name]);
+      // THEN soonest first, each with how it waits
+      expect(listed.scheduled.map((entry) => [entry.notification.title, entry.mechanism])).toEqual([['Soon', 'sqs-delay'], ['Later', 'scheduler']]);
+      expect(listed.scheduled[0]!.dueAt).toBe(soon.notification.scheduledSendAt);
+      const laterId = listed.scheduled[1]!.notification.id;
+      expect(local.scheduler.size).toBeGreaterThanOrEqual(1);
+      // WHEN the later one is cancelled
+      const cancelled = await cliText(['schedule', 'cancel', name, laterId]);
+      expect(cancelled.stdout).toMatch(new RegExp(`^Cancelled notification:\\s+${laterId}$`, 'm'));
+      const left = await cli<{ scheduled: { notification: { id: string } }[] }>(['schedule', 'list', name]);
+      expect(left.scheduled.map((entry) => entry.notification.id)).toEqual([soon.id]);
+      // AND bad times are refused naming the option's field
+      expectCliError(await cliText(['send', '--bucket', name, '--token', created.token, '--title', 'x', '--delay', '31d']), 'delay: is more than 30 days ahead (the limit)');
+      await cli(['schedule', 'cancel', name, soon.id]);
+    });
+
     test('history shows a cleared notification as cleared', async () => {
       // GIVEN a delivered notification, cleared with DELETE /notifications/{id}
       const name = uniqueName('cli-clear');
@@ -501,12 +527,12 @@ describe('herald --help', () => {
   test('lists every command with a description', async () => {
     const result = await herald(['--help']);
     expect(result.code).toBe(0);
-    for (const command of ['bucket', 'token', 'magic-code', 'secret', 'device', 'send', 'history', 'render', 'local']) {
+    for (const command of ['bucket', 'token', 'magic-code', 'secret', 'device', 'send', 'history', 'schedule', 'render', 'local']) {
       expect(result.stdout).toMatch(new RegExp(`^  ${command}( \\[options\\])?\\s+\\w`, 'm'));
     }
   });
 
-  test.each([['bucket', ['create', 'list', 'get', 'update', 'delete']], ['token', ['create', 'list', 'revoke']], ['magic-code', ['create', 'list', 'rotate', 'revoke']], ['device', ['list', 'disable', 'delete']], ['history', ['list', 'get']], ['secret', ['set', 'remove']]])(
+  test.each([['bucket', ['create', 'list', 'get', 'update', 'delete']], ['token', ['create', 'list', 'revoke']], ['magic-code', ['create', 'list', 'rotate', 'revoke']], ['device', ['list', 'disable', 'delete']], ['history', ['list', 'get']], ['schedule', ['list', 'cancel']], ['secret', ['set', 'remove']]])(
     '%s --help lists its subcommands',
     async (command, subcommands) => {
       const result = await herald([command, '--help']);

@@ -201,6 +201,15 @@ describe('peekDeadLetters', () => {
     expect(byId.get(poisonId!)?.notificationId).toBeUndefined();
   });
 
+  test('a scheduled job (queued by EventBridge Scheduler) shows its notification and bucket ids', async () => {
+    const id = randomUUID();
+    const { MessageId } = await putInDlq(JSON.stringify({ kind: 'scheduled', notification: { id, bucketId: 'bucket-1' } }));
+
+    const [letter] = (await peekDeadLetters(deps, 50)).deadLetters;
+
+    expect(letter).toEqual({ messageId: MessageId, notificationId: id, bucketId: 'bucket-1', receiveCount: 1, firstReceivedAt: expect.any(String), sentAt: expect.any(String) });
+  });
+
   test('a body that is not JSON says so, and a long one is cut', async () => {
     await putInDlq(`<html>${'x'.repeat(1000)}</html>`);
 

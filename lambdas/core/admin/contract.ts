@@ -102,6 +102,8 @@ export const notificationSchema = z.object({
   groupId: z.string().optional(),
   collapseId: z.string().optional(),
   tags: z.array(z.string()).optional(),
+  /** When it was asked to be sent (`scheduledSendAt` or `delay`). */
+  scheduledSendAt: isoTime.optional(),
 });
 
 export const outcomeSchema = z.object({
@@ -129,6 +131,28 @@ export const clearedNotificationResponse = z.object({
   /** Not delivered yet: it will not be pushed, or will be cleared as soon as it is. */
   pending: z.literal(true).optional(),
 });
+
+export const scheduledNotificationSchema = z.object({
+  notification: notificationSchema,
+  /** When it is sent. */
+  dueAt: isoTime,
+  status: z.enum(['pending', 'sent', 'cancelled']),
+  /** SQS holds it (due within 15 minutes of being sent) or an EventBridge Scheduler schedule does. */
+  mechanism: z.enum(['sqs-delay', 'scheduler']),
+  scheduleName: z.string().optional(),
+});
+
+export const cancelledNotificationResponse = z.object({
+  id: z.string(),
+  cancelled: z.literal(true),
+  /** When it was first cancelled: a repeated cancel gets the same answer. */
+  cancelledAt: isoTime,
+  /** When it would have been sent. */
+  scheduledSendAt: isoTime,
+});
+
+/** DELETE /notifications/{id}: cleared, or (a scheduled one not sent yet) cancelled. */
+export const clearOrCancelResponse = z.union([clearedNotificationResponse, cancelledNotificationResponse]);
 
 export const notificationDetailSchema = historyEntrySchema.extend({ devices: z.array(outcomeSchema) });
 
@@ -270,6 +294,8 @@ export const MANAGEMENT_ROUTES: readonly RouteSpec[] = [
   { method: 'DELETE', path: '/admin/buckets/{bucket}/devices/{deviceId}', operationId: 'deleteDevice', summary: 'Delete a device and its SNS endpoint', authorization: 'iam', status: 204 },
   { method: 'GET', path: '/admin/buckets/{bucket}/notifications', operationId: 'listNotifications', summary: "A bucket's recent notifications, newest first", authorization: 'iam', query: listQuery, status: 200, response: list('notifications', historyEntrySchema) },
   { method: 'GET', path: '/admin/buckets/{bucket}/notifications/{notificationId}', operationId: 'getNotification', summary: 'A notification with its per-device outcomes', authorization: 'iam', status: 200, response: notificationDetailSchema },
+  { method: 'GET', path: '/admin/buckets/{bucket}/scheduled', operationId: 'listScheduled', summary: "A bucket's scheduled notifications not sent yet, soonest first", authorization: 'iam', status: 200, response: z.object({ scheduled: z.array(scheduledNotificationSchema) }) },
+  { method: 'DELETE', path: '/admin/buckets/{bucket}/scheduled/{notificationId}', operationId: 'cancelScheduled', summary: 'Cancel a scheduled notification before it is due (404 notification_not_found if it was never scheduled, 409 notification_already_sent once sent)', authorization: 'iam', status: 200, response: cancelledNotificationResponse },
   { method: 'GET', path: '/admin/buckets/{bucket}/templates', operationId: 'listTemplates', summary: "List a bucket's templates", authorization: 'iam', status: 200, response: z.object({ templates: z.array(templateSchema) }) },
   { method: 'GET', path: '/admin/buckets/{bucket}/templates/{template}', operationId: 'getTemplate', summary: 'Get a template', authorization: 'iam', status: 200, response: z.object({ template: templateSchema }) },
   { method: 'PUT', path: '/admin/buckets/{bucket}/templates/{template}', operationId: 'putTemplate', summary: 'Create or replace a template; its JSONata is parsed now (400 invalid_template)', authorization: 'iam', body: putTemplateRequest, status: 200, response: z.object({ template: templateSchema }) },
@@ -282,6 +308,6 @@ export const MANAGEMENT_ROUTES: readonly RouteSpec[] = [
   { method: 'DELETE', path: '/devices/{deviceId}', operationId: 'unregisterDevice', summary: 'Unregister a device (deletes its SNS endpoint)', authorization: { scope: 'devices' }, status: 204 },
   { method: 'GET', path: '/notifications', operationId: 'listOwnNotifications', summary: "The token's bucket's recent notifications", authorization: { scope: 'read' }, query: listQuery, status: 200, response: list('notifications', historyEntrySchema) },
   { method: 'GET', path: '/notifications/{notificationId}', operationId: 'getOwnNotification', summary: 'One notification of the token\'s bucket with its per-device outcomes', authorization: { scope: 'read' }, status: 200, response: notificationDetailSchema },
-  { method: 'DELETE', path: '/notifications/{notificationId}', operationId: 'clearNotification', summary: "Clear a notification of the token's bucket: every device gets a silent push that lets the app remove it, and history marks it cleared (also with ?magicCode=; unknown ids and other buckets' are 404 notification_not_found)", authorization: { scope: 'send' }, status: 202, response: clearedNotificationResponse },
-  { method: 'DELETE', path: '/api/v1/messages/{notificationId}', operationId: 'clearMessage', summary: "Zentik's path for clearNotification", authorization: { scope: 'send' }, status: 202, response: clearedNotificationResponse },
+  { method: 'DELETE', path: '/notifications/{notificationId}', operationId: 'clearNotification', summary: "Clear a notification of the token's bucket: every device gets a silent push that lets the app remove it, and history marks it cleared (also with ?magicCode=; unknown ids and other buckets' are 404 notification_not_found). A scheduled notification not sent yet is cancelled instead (answered `cancelled`)", authorization: { scope: 'send' }, status: 202, response: clearOrCancelResponse },
+  { method: 'DELETE', path: '/api/v1/messages/{notificationId}', operationId: 'clearMessage', summary: "Zentik's path for clearNotification", authorization: { scope: 'send' }, status: 202, response: clearOrCancelResponse },
 ];

@@ -8,7 +8,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { mapWithConcurrency } from '../concurrency';
-import { parseDeliveryJob, type DeliveryJob } from '../queue';
+import { parseQueuedJob, type DeliveryJob, type ScheduledJob } from '../queue';
 import { getDeliveryFailure, type DeliveryFailure } from '../store/failures';
 import type { Store } from '../store/table';
 
@@ -190,15 +190,15 @@ async function release(sqs: SQSClient, queueUrl: string, messages: readonly Mess
   }
 }
 
-function tryParse(body: string): DeliveryJob | { invalid: string } {
+function tryParse(body: string): DeliveryJob | ScheduledJob | { invalid: string } {
   try {
-    return parseDeliveryJob(body);
+    return parseQueuedJob(body);
   } catch (error) {
     return { invalid: error instanceof SyntaxError ? 'its body is not JSON' : (error as Error).message };
   }
 }
 
-function describe(message: Message, job: DeliveryJob | { invalid: string }, failures: ReadonlyMap<string, DeliveryFailure>): DeadLetter {
+function describe(message: Message, job: DeliveryJob | ScheduledJob | { invalid: string }, failures: ReadonlyMap<string, DeliveryFailure>): DeadLetter {
   const attributes = message.Attributes ?? {};
   const firstReceived = attributes.ApproximateFirstReceiveTimestamp;
   const common = {
@@ -211,14 +211,15 @@ function describe(message: Message, job: DeliveryJob | { invalid: string }, fail
     const body = message.Body ?? '';
     return { ...common, reason: `not a Herald delivery job: ${job.invalid}`, body: body.length > MAX_BODY_SHOWN ? `${body.slice(0, MAX_BODY_SHOWN - 1)}…` : body };
   }
-  const { notification } = job;
+  // A scheduled job (queued by EventBridge Scheduler) carries only the notification's ids.
+  const notification: { id: string; bucketId: string; title?: unknown } = job.notification;
   const failure = failures.get(notification.id);
   return {
     ...common,
     notificationId: notification.id,
     bucketId: notification.bucketId,
     ...(typeof notification.title === 'string' ? { title: notification.title } : {}),
-    ...(job.cursor ? { page: true } : {}),
+    ...(job.kind !== 'scheduled' && job.cursor ? { page: true } : {}),
     ...(job.kind === 'clear' ? { clear: true } : {}),
     ...(failure ? { reason: failure.reason, attempts: failure.attempts, lastFailedAt: failure.lastAt } : {}),
   };

@@ -11,6 +11,8 @@ import { buildApnsPayload } from '../push/apns';
 import { buildFcmPayload } from '../push/fcm';
 import type { PlatformApplications, PushGateway } from '../push/gateway';
 import type { NotificationQueue } from '../queue';
+import { cancelScheduled } from '../schedule/cancel';
+import type { NotificationScheduler } from '../schedule/scheduler';
 import { renderedPayload } from '../render';
 import { removeSourceSecret, setSourceSecret } from '../sources/source-secrets';
 import type { SigningKeyVault } from '../sources/vault';
@@ -19,6 +21,7 @@ import { addCredential, listCredentials, revokeCredential, type CredentialKind, 
 import { disableDevice, getDevice, listDevices } from '../store/devices';
 import { getHistory, listHistory } from '../store/history';
 import { listOutcomes } from '../store/outcomes';
+import { listPendingScheduled } from '../store/scheduled';
 import type { Store } from '../store/table';
 import { deleteTemplate, listTemplates, putTemplate, requireTemplate } from '../store/templates';
 import { renderTemplate } from '../templates/render';
@@ -42,6 +45,8 @@ export interface ManagementDeps {
   readonly deadLetters?: DeadLetterDeps;
   /** The notification queue, for clears; absent in the admin function (clears are public routes). */
   readonly queue?: NotificationQueue;
+  /** Deletes the schedule of a cancelled scheduled notification; without it the schedule fires and is dropped. */
+  readonly scheduler?: NotificationScheduler;
   readonly now?: () => Date;
 }
 
@@ -80,6 +85,12 @@ async function notificationDetail(call: Call) {
 }
 
 async function clear(call: Call) {
+  // A scheduled notification not sent yet has nothing on the devices to clear: it is cancelled.
+  const cancelled = await cancelScheduled(call.deps, call.bucket!.id, call.params.notificationId!).catch((error: unknown) => {
+    if (error instanceof HeraldError && error.code === 'notification_already_sent') return undefined;
+    throw error;
+  });
+  if (cancelled) return cancelled;
   if (!call.deps.queue) throw new HeraldError('service_unavailable', 'this function is not configured with the notification queue (QUEUE_URL)');
   return clearNotification({ store: call.deps.store, queue: call.deps.queue, now: call.deps.now }, call.bucket!.id, call.params.notificationId!);
 }
@@ -185,6 +196,14 @@ const HANDLERS: Record<string, Handler> = {
     await deleteTemplate(deps.store, bucket!.id, params.template!);
   },
   testTemplate,
+  async listScheduled({ deps, bucket }) {
+    return { scheduled: await listPendingScheduled(deps.store, bucket!.id) };
+  },
+  async cancelScheduled({ deps, bucket, params }) {
+    const cancelled = await cancelScheduled(deps, bucket!.id, params.notificationId!);
+    if (!cancelled) throw new HeraldError('notification_not_found', `no scheduled notification ${params.notificationId!.slice(0, 64)} in this bucket`);
+    return cancelled;
+  },
   listNotifications: history,
   getNotification: notificationDetail,
   async listDeadLetters({ deps, query }) {

@@ -1,4 +1,5 @@
 import type { NotificationInput } from '../notification';
+import type { RequestedTiming } from '../schedule/when';
 
 /** What a parser sees of an HTTP request: the raw body bytes and lower-cased header names. */
 export interface WebhookRequest {
@@ -21,6 +22,8 @@ export interface ParsedNotification {
    * that opted in to this source's routine events, dropped for the others.
    */
   readonly routine?: boolean;
+  /** `scheduledSendAt` or `delay` as the sender gave them; validated by ingest against its clock. */
+  readonly timing?: RequestedTiming;
 }
 
 export type ParseResult =

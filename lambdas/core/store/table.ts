@@ -17,6 +17,8 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
  * | BUCKET#<id>                | NOTIF#<uuidv7>           | history entry with outcome counts (TTL); a  |
  * |                            |                          | bare `clearedAt` is a pending clear (TTL 31 d)|
  * | BUCKET#<id>                | TEMPLATE#<name>          | named template (JSONata per field)          |
+ * | BUCKET#<id>                | SCHEDULED#<uuidv7>       | scheduled notification: due time, status    |
+ * |                            |                          | (pending/sent/cancelled) (TTL due + 7 d)    |
  * | BUCKETS                    | NAME#<name>              | bucket name → id (Query lists buckets)      |
  * | TOKEN#<sha256> / MAGIC#<…> | META                     | credential hash → bucket, scopes, revocation|
  * | DEDUPE#<bucketId>#<key>    | META                     | dedupe key seen (TTL 24 h)                  |

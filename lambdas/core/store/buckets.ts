@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { HeraldError } from '../errors';
+import type { QuietSettings, QuietWindow } from '../quiet-hours';
 import { generateAccessToken, generateMagicCode } from '../auth/secrets';
 import { addCredential } from './credentials';
 import { isConditionalCheckFailed, type Store } from './table';
 
 export { TOKEN_SCOPES, addCredential, findCredential, type CredentialRecord, type TokenScope } from './credentials';
 
-export interface Bucket {
+export interface Bucket extends QuietSettings {
   readonly id: string;
   readonly name: string;
   readonly displayName?: string;
@@ -134,6 +135,9 @@ function toBucket(item: Record<string, unknown>): Bucket {
     routineSources: item.routineSources as string[] | undefined,
     icon: item.icon as string | undefined,
     createdAt: item.createdAt as string,
+    timeZone: item.timeZone as string | undefined,
+    quietHours: item.quietHours as QuietWindow[] | undefined,
+    snoozeUntil: item.snoozeUntil as string | undefined,
   };
 }
 
@@ -156,6 +160,10 @@ export interface BucketSettings {
   readonly displayName?: string | null;
   readonly icon?: string | null;
   readonly routineSources?: readonly string[];
+  /** IANA zone of `quietHours` (validated by the caller). */
+  readonly timeZone?: string | null;
+  readonly quietHours?: readonly QuietWindow[] | null;
+  readonly snoozeUntil?: string | null;
 }
 
 /** Updates a bucket's settings (null clears a field); 404 when it does not exist. */

@@ -171,11 +171,14 @@ export async function updateBucket(store: Store, id: string, settings: BucketSet
   const set: string[] = ['updatedAt = :now'];
   const remove: string[] = [];
   const values: Record<string, unknown> = { ':now': now.toISOString() };
+  // Named through placeholders: some fields (timeZone) are DynamoDB reserved words.
+  const names: Record<string, string> = {};
   for (const [field, value] of Object.entries(settings)) {
     if (value === undefined) continue;
-    if (value === null || (Array.isArray(value) && value.length === 0)) remove.push(field);
+    names[`#${field}`] = field;
+    if (value === null || (Array.isArray(value) && value.length === 0)) remove.push(`#${field}`);
     else {
-      set.push(`${field} = :${field}`);
+      set.push(`#${field} = :${field}`);
       values[`:${field}`] = value;
     }
   }
@@ -186,6 +189,7 @@ export async function updateBucket(store: Store, id: string, settings: BucketSet
         Key: bucketKey(id),
         UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
         ConditionExpression: 'attribute_exists(pk)',
+        ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
         ExpressionAttributeValues: values,
         ReturnValues: 'ALL_NEW',
       }),

@@ -391,6 +391,7 @@ describe('the herald CLI against a local Herald (the admin API, signed with SigV
       expect(listed.stdout).toMatch(new RegExp(`^${id}\\s+\\S+\\s+native\\s+CRITICAL\\s+sent 2\\s+Deploy finished$`, 'm'));
       const shown = await cliText(['history', 'get', name, id]);
       expect(shown.stdout).toMatch(/^Title:\s+Deploy finished$/m);
+      expect(shown.stdout).toMatch(/^Delivered as:\s+alert$/m);
       expect(shown.stdout).toMatch(/^DEVICE\s+PLATFORM\s+STATUS\s+AT\s+DETAIL$/m);
       expect(shown.stdout).toMatch(new RegExp(`^${iphone}\\s+APNS\\s+sent\\s`, 'm'));
 

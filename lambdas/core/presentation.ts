@@ -22,7 +22,7 @@ const CACHE_MAX_BUCKETS = 1000;
  * bucket reads it once; a change (a new snooze) takes effect within `ttlMs`. 0 reads every time.
  */
 export function cachedQuietSettings(read: QuietSettingsReader, ttlMs: number, clock: () => number = Date.now): QuietSettingsReader {
-  if (ttlMs <= 0) return read;
+  if (!(ttlMs > 0)) return read; // 0, or a setting that is no number: no cache
   const cache = new Map<string, { settings: QuietSettings; until: number }>();
   return async (bucketId) => {
     const hit = cache.get(bucketId);

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import type { bucketSchema, createdBucketResponse } from '../../lambdas/core/admin/contract';
 import { adminPath, authentikWebhookUrl, connect, targetOptions, type TargetOptions } from './client';
 import { CliError, print, printTable, type OutputOptions } from './output';
+import { formatQuietHours, parseQuietHours, parseSnooze } from './quiet-hours';
 
 export type BucketView = z.infer<typeof bucketSchema>;
 
@@ -22,6 +23,12 @@ interface UpdateOptions extends TargetOptions, OutputOptions {
   readonly clearDisplayName?: boolean;
   readonly clearIcon?: boolean;
   readonly clearRoutine?: boolean;
+  readonly timeZone?: string;
+  readonly clearTimeZone?: boolean;
+  readonly quietHours?: string;
+  readonly clearQuietHours?: boolean;
+  readonly snooze?: string;
+  readonly clearSnooze?: boolean;
 }
 
 interface DeleteOptions extends TargetOptions, OutputOptions {
@@ -40,6 +47,9 @@ function bucketLines(bucket: BucketView): [string, string | undefined][] {
     ['Display name', bucket.displayName],
     ['Icon', bucket.icon],
     ['Routine events of', bucket.routineSources?.length ? bucket.routineSources.join(', ') : undefined],
+    ['Time zone', bucket.timeZone],
+    ['Quiet hours', bucket.quietHours?.length ? formatQuietHours(bucket.quietHours) : undefined],
+    ['Snoozed until', bucket.snoozeUntil],
     ['Created', bucket.createdAt],
     ['Updated', bucket.updatedAt],
   ];
@@ -99,9 +109,23 @@ export function registerBucketCommands(program: Command): void {
       .option('--icon <icon>', 'icon URL or SF Symbol name shown in apps')
       .option('--clear-icon', 'remove the icon')
       .option('--routine <sources>', 'comma-separated sources whose routine events are pushed too (replaces the list)')
-      .option('--clear-routine', 'push no routine events'),
+      .option('--clear-routine', 'push no routine events')
+      .option('--time-zone <zone>', 'IANA time zone of the quiet hours, e.g. Europe/Berlin (default UTC)')
+      .option('--clear-time-zone', 'quiet hours in UTC')
+      .option('--quiet-hours <windows>', 'when NORMAL notifications arrive quietly (no sound, no banner), e.g. "mon-fri 22:00-07:00, sat,sun 23:00-09:00" (replaces the windows)')
+      .option('--clear-quiet-hours', 'no quiet hours')
+      .option('--snooze <until>', 'NORMAL notifications arrive quietly for a while: 30m, 2h, 1d, or until an ISO time')
+      .option('--clear-snooze', 'end a snooze'),
   ).action(async (ref: string, options: UpdateOptions) => {
-    for (const [value, clear, name] of [[options.displayName, options.clearDisplayName, 'display-name'], [options.icon, options.clearIcon, 'icon'], [options.routine, options.clearRoutine, 'routine']] as const) {
+    const pairs = [
+      [options.displayName, options.clearDisplayName, 'display-name'],
+      [options.icon, options.clearIcon, 'icon'],
+      [options.routine, options.clearRoutine, 'routine'],
+      [options.timeZone, options.clearTimeZone, 'time-zone'],
+      [options.quietHours, options.clearQuietHours, 'quiet-hours'],
+      [options.snooze, options.clearSnooze, 'snooze'],
+    ] as const;
+    for (const [value, clear, name] of pairs) {
       if (value !== undefined && clear) throw new CliError(`give --${name} or --clear-${name}, not both`);
     }
     const body = {
@@ -109,8 +133,11 @@ export function registerBucketCommands(program: Command): void {
       ...(options.displayName !== undefined ? { displayName: options.displayName } : options.clearDisplayName ? { displayName: null } : {}),
       ...(options.icon !== undefined ? { icon: options.icon } : options.clearIcon ? { icon: null } : {}),
       ...(options.routine !== undefined ? { routineSources: sourceList(options.routine) } : options.clearRoutine ? { routineSources: [] } : {}),
+      ...(options.timeZone !== undefined ? { timeZone: options.timeZone } : options.clearTimeZone ? { timeZone: null } : {}),
+      ...(options.quietHours !== undefined ? { quietHours: parseQuietHours(options.quietHours) } : options.clearQuietHours ? { quietHours: null } : {}),
+      ...(options.snooze !== undefined ? { snoozeUntil: parseSnooze(options.snooze) } : options.clearSnooze ? { snoozeUntil: null } : {}),
     };
-    if (Object.keys(body).length === 0) throw new CliError('nothing to update: give --display-name, --icon, --routine or a --clear-… option');
+    if (Object.keys(body).length === 0) throw new CliError('nothing to update: give --display-name, --icon, --routine, --time-zone, --quiet-hours, --snooze or a --clear-… option');
     const updated = await (await connect(options)).admin<{ bucket: BucketView }>('PATCH', adminPath('buckets', ref), { body });
     print(options, updated, bucketLines(updated.bucket));
   });

@@ -63,6 +63,8 @@ export function registerHistoryCommands(program: Command): void {
       ['Subtitle', notification.subtitle],
       ['Body', shorten(notification.body, 200)],
       ['Delivery type', notification.deliveryType],
+      // passive: quiet hours or snooze (no sound, no banner)
+      ['Delivered as', detail.deliveredAs && `${detail.deliveredAs}${detail.quietReason ? ` (${detail.quietReason.replace('_', ' ')})` : ''}`],
       ['Tap URL', notification.tapUrl],
       ['Tags', notification.tags?.join(', ')],
       ['Outcomes', outcomeCounts(detail.outcomes)],

@@ -1,5 +1,7 @@
 import { mapWithConcurrency } from './concurrency';
 import type { Notification } from './notification';
+import { presentationFor, type QuietSettingsReader } from './presentation';
+import type { Presentation } from './quiet-hours';
 import { buildClearPublishInput } from './push/clear';
 import { PushError, type PublishInput, type PushGateway } from './push/gateway';
 import { buildPublishInput, type PushTarget } from './push/publish-request';
@@ -31,6 +33,8 @@ export interface DeliveryDeps {
   readonly throttleRetries?: number;
   /** Days a notification stays in its bucket's history. @default 30 */
   readonly historyDays?: number;
+  /** A bucket's quiet hours and snooze. @default read from the bucket on every job (no cache) */
+  readonly quietSettings?: QuietSettingsReader;
   readonly now?: () => Date;
   /** Waits between throttled tries (replaced by tests). */
   readonly sleep?: (ms: number) => Promise<void>;
@@ -71,11 +75,11 @@ interface Wave {
   readonly publishInput: (target: PushTarget) => PublishInput;
 }
 
-const deliveryWave = (notification: Notification): Wave => ({
+const deliveryWave = (notification: Notification, presentation: Presentation): Wave => ({
   kind: 'deliver',
   notification,
   claimId: notification.id,
-  publishInput: (target) => buildPublishInput(notification, target).input,
+  publishInput: (target) => buildPublishInput(notification, target, presentation.deliveredAs === 'passive' ? 'passive' : 'alert').input,
 });
 
 const clearWave = (notification: Notification): Wave => ({
@@ -112,8 +116,10 @@ export async function deliverNotification(deps: DeliveryDeps, notification: Noti
     return report;
   }
   const clearedBefore = await clearedAtOf(deps.store, notification.bucketId, notification.id);
-  if (!clearedBefore) await pushToBucket(deps, deliveryWave(notification), cursor, report, { continuePages: true, redelivered });
-  const { clearedAt, sent } = await addToHistory(deps.store, notification, report.outcomes, now(), deps.historyDays);
+  // Quiet hours and snooze: decided once per notification, recorded with its history.
+  const presentation = clearedBefore ? undefined : await presentationFor(deps, notification, now());
+  if (presentation) await pushToBucket(deps, deliveryWave(notification, presentation), cursor, report, { continuePages: true, redelivered });
+  const { clearedAt, sent } = await addToHistory(deps.store, notification, report.outcomes, now(), deps.historyDays, presentation);
   if (clearedAt && sent > 0) {
     // The devices this job pushed to: its page, or every page when there is no continuation
     // queue; once each (their clear claims skip the ones a clear job already served).

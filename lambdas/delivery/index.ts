@@ -5,6 +5,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { requiredEnv } from '../core/config';
 import { deliverClear, deliverNotification, RetryableDeliveryError, type DeliveryDeps, type DeliveryReport } from '../core/delivery';
+import { cachedQuietSettings, readQuietSettings } from '../core/presentation';
 import { SnsPushGateway } from '../core/push/sns-gateway';
 import { parseQueuedJob, SqsNotificationQueue } from '../core/queue';
 import { releaseScheduled } from '../core/schedule/release';
@@ -13,14 +14,17 @@ import { createStore } from '../core/store/table';
 import { logger, metrics } from '../observability';
 
 function depsFromEnv(): DeliveryDeps {
+  const store = createStore(requiredEnv('TABLE_NAME'));
   return {
-    store: createStore(requiredEnv('TABLE_NAME')),
+    store,
     gateway: new SnsPushGateway(),
     concurrency: Number(process.env.DELIVERY_CONCURRENCY ?? 16),
     historyDays: process.env.HISTORY_RETENTION_DAYS ? Number(process.env.HISTORY_RETENTION_DAYS) : undefined,
     claimTimeoutMs: process.env.CLAIM_TIMEOUT_SECONDS ? Number(process.env.CLAIM_TIMEOUT_SECONDS) * 1000 : undefined,
     pageSize: process.env.DEVICES_PER_INVOCATION ? Number(process.env.DEVICES_PER_INVOCATION) : undefined,
     continueWith: continuationQueue(),
+    // Per container: a burst of jobs for one bucket reads its quiet hours once per window.
+    quietSettings: cachedQuietSettings(readQuietSettings(store), Number(process.env.QUIET_SETTINGS_CACHE_SECONDS ?? 30) * 1000),
   };
 }
 

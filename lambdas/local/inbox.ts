@@ -1,4 +1,5 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { FCM_CHANNEL_QUIET } from '../core/push/fcm';
 import type { RecordedPush } from './local-push';
 
 /** What a phone draws, read back from the push payload (APNs preferred: it has the subtitle). */
@@ -15,6 +16,8 @@ export interface InboxCard {
   readonly tags?: string[];
   readonly sound?: string;
   readonly interruptionLevel?: string;
+  /** Delivered quietly (the bucket's quiet hours or snooze): listed without sound or banner. */
+  readonly passive?: boolean;
 }
 
 export interface InboxDelivery {
@@ -220,6 +223,7 @@ export function cardOf(deliveries: readonly InboxDelivery[]): InboxCard | undefi
       tags: herald.tags as string[] | undefined,
       sound: aps.sound as string | undefined,
       interruptionLevel: aps['interruption-level'] as string | undefined,
+      ...(aps['interruption-level'] === 'passive' ? { passive: true } : {}),
     };
   }
   const fcm = deliveries.find((delivery) => delivery.key === 'GCM');
@@ -227,6 +231,7 @@ export function cardOf(deliveries: readonly InboxDelivery[]): InboxCard | undefi
   const message = ((fcm.payload.fcmV1Message as { message?: Record<string, unknown> })?.message) ?? {};
   const notification = (message.notification ?? {}) as Record<string, string>;
   const data = (message.data ?? {}) as Record<string, string>;
+  const channel = ((message.android as { notification?: { channel_id?: string } } | undefined)?.notification)?.channel_id;
   return {
     title: notification.title ?? data.title ?? '',
     subtitle: data.subtitle,
@@ -238,5 +243,6 @@ export function cardOf(deliveries: readonly InboxDelivery[]): InboxCard | undefi
     groupId: data.group_id,
     collapseId: data.collapse_id,
     tags: data.tags ? data.tags.split(',') : undefined,
+    ...(channel === FCM_CHANNEL_QUIET ? { passive: true } : {}),
   };
 }

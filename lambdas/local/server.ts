@@ -133,6 +133,8 @@ export async function startLocalHerald(options: LocalHeraldOptions = {}): Promis
     }
     process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
     process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+    // One process on one machine: a new snooze or quiet window shows on the next notification.
+    process.env.QUIET_SETTINGS_CACHE_SECONDS ??= '0';
     const dynamodb = new DynamoDBClient({});
     const sqs = new SQSClient({});
     await ensureTable(dynamodb, tableName);

@@ -195,6 +195,38 @@ describe('the herald CLI against a local Herald (the admin API, signed with SigV
       expect(renamed.bucket).toMatchObject({ id: created.bucket.id, name: `${name}-renamed` });
     });
 
+    test('update sets and clears the time zone, quiet hours and snooze', async () => {
+      const name = uniqueName('cli-quiet');
+      await cli<CreatedBucket>(['bucket', 'create', '--name', name]);
+      const before = Date.now();
+
+      const set = await cli<{ bucket: Record<string, unknown> }>(['bucket', 'update', name, '--time-zone', 'Europe/Berlin', '--quiet-hours', 'mon-fri 22:00-07:00, sat,sun 23:00-09:00', '--snooze', '2h']);
+      const shown = await cliText(['bucket', 'get', name]);
+      const cleared = await cli<{ bucket: Record<string, unknown> }>(['bucket', 'update', name, '--clear-quiet-hours', '--clear-snooze']);
+
+      expect(set.bucket).toMatchObject({
+        timeZone: 'Europe/Berlin',
+        quietHours: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '22:00', end: '07:00' }, { days: ['sat', 'sun'], start: '23:00', end: '09:00' }],
+      });
+      const snoozedFor = Date.parse(set.bucket.snoozeUntil as string) - before;
+      expect(snoozedFor).toBeGreaterThan(2 * 3_600_000 - 60_000);
+      expect(snoozedFor).toBeLessThanOrEqual(2 * 3_600_000 + 60_000);
+      expect(shown.stdout).toMatch(/^Quiet hours:\s+mon,tue,wed,thu,fri 22:00-07:00; sat,sun 23:00-09:00$/m);
+      expect(shown.stdout).toMatch(/^Time zone:\s+Europe\/Berlin$/m);
+      expect(cleared.bucket).toMatchObject({ timeZone: 'Europe/Berlin' });
+      expect(cleared.bucket).not.toHaveProperty('quietHours');
+      expect(cleared.bucket).not.toHaveProperty('snoozeUntil');
+    });
+
+    test('update names a bad quiet-hours setting', async () => {
+      const name = uniqueName('cli-quiet-bad');
+      await cli<CreatedBucket>(['bucket', 'create', '--name', name]);
+      expectCliError(await cliText(['bucket', 'update', name, '--quiet-hours', 'weekends 22:00-07:00']), '--quiet-hours: "weekends" is not a day');
+      expectCliError(await cliText(['bucket', 'update', name, '--snooze', 'soon']), '--snooze: "soon"');
+      expectCliError(await cliText(['bucket', 'update', name, '--time-zone', 'Mars/Base']), 'timeZone: must be an IANA time zone name');
+      expectCliError(await cliText(['bucket', 'update', name, '--snooze', '1h', '--clear-snooze']), 'give --snooze or --clear-snooze, not both');
+    });
+
     test('update without a change says what to give', async () => {
       expectCliError(await cliText(['bucket', 'update', 'whatever']), 'nothing to update');
     });
@@ -359,6 +391,7 @@ describe('the herald CLI against a local Herald (the admin API, signed with SigV
       expect(listed.stdout).toMatch(new RegExp(`^${id}\\s+\\S+\\s+native\\s+CRITICAL\\s+sent 2\\s+Deploy finished$`, 'm'));
       const shown = await cliText(['history', 'get', name, id]);
       expect(shown.stdout).toMatch(/^Title:\s+Deploy finished$/m);
+      expect(shown.stdout).toMatch(/^Delivered as:\s+alert$/m);
       expect(shown.stdout).toMatch(/^DEVICE\s+PLATFORM\s+STATUS\s+AT\s+DETAIL$/m);
       expect(shown.stdout).toMatch(new RegExp(`^${iphone}\\s+APNS\\s+sent\\s`, 'm'));
 

@@ -444,3 +444,76 @@ describe('history', () => {
     expect(refused.json.message).toContain('"read" scope');
   });
 });
+
+describe('quiet hours and snooze, end to end in local mode', () => {
+  /** The pushes each demo-style device got for a notification, once both arrived. */
+  async function pushesOf(id: string) {
+    const entry = await waitFor(`both pushes of ${id}`, () => {
+      const found = herald.inbox.get(id);
+      return found && found.deliveries.length === 2 ? found : undefined;
+    });
+    const apns = entry.deliveries.find((delivery) => delivery.key === 'APNS')!;
+    const fcm = entry.deliveries.find((delivery) => delivery.key === 'GCM')!;
+    return { entry, aps: apns.payload.aps as Record<string, unknown>, apnsAttributes: apns.attributes, android: ((fcm.payload.fcmV1Message as any).message.android) as Record<string, any> };
+  }
+
+  async function historyOf(bucket: string, id: string) {
+    return waitFor(`history of ${id}`, async () => {
+      const detail = await admin('GET', `/admin/buckets/${bucket}/notifications/${id}`);
+      return detail.status === 200 ? detail.json : undefined;
+    });
+  }
+
+  test('quiet hours covering now: NORMAL arrives passive, CRITICAL alerts, history says how', async () => {
+    // GIVEN a bucket with an iPhone and a Pixel, in quiet hours from an hour ago to an hour from now (UTC wall clock)
+    const created = await createBucket('quiet');
+    await registerDevice(created.token, 'ios', 'q-phone');
+    await registerDevice(created.token, 'android', 'q-pixel');
+    const wall = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString().slice(11, 16);
+    const patched = await admin('PATCH', `/admin/buckets/${created.bucket.name}`, {
+      timeZone: 'UTC',
+      quietHours: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], start: wall(-3_600_000), end: wall(3_600_000) }],
+    });
+    expect(patched.status).toBe(200);
+
+    // WHEN a NORMAL and a CRITICAL notification are sent
+    const normal = await call('POST', '/message', created.token, { title: 'Nightly backup done', sound: 'chime.caf' });
+    const critical = await call('POST', '/message', created.token, { title: 'Disk failing', deliveryType: 'CRITICAL' });
+
+    // THEN the NORMAL one reached both devices passive: no sound, quiet channel
+    const quiet = await pushesOf(normal.json.message.id);
+    expect(quiet.aps['interruption-level']).toBe('passive');
+    expect(quiet.aps).not.toHaveProperty('sound');
+    expect(quiet.apnsAttributes['AWS.SNS.MOBILE.APNS.PRIORITY']).toBe('5');
+    expect(quiet.android).toMatchObject({ priority: 'normal', notification: { channel_id: 'herald_quiet', notification_priority: 'PRIORITY_LOW' } });
+    expect(quiet.android.notification).not.toHaveProperty('sound');
+    expect(quiet.entry.card).toMatchObject({ passive: true });
+    // AND the CRITICAL one alerts as ever
+    const loud = await pushesOf(critical.json.message.id);
+    expect(loud.aps).toMatchObject({ 'interruption-level': 'time-sensitive', sound: 'default' });
+    expect(loud.android).toMatchObject({ priority: 'high', notification: { channel_id: 'herald_critical' } });
+    expect(loud.entry.card).not.toHaveProperty('passive');
+    // AND history records how each was delivered
+    expect(await historyOf(created.bucket.name, normal.json.message.id)).toMatchObject({ deliveredAs: 'passive', quietReason: 'quiet_hours', outcomes: { sent: 2 } });
+    expect(await historyOf(created.bucket.name, critical.json.message.id)).toMatchObject({ deliveredAs: 'alert', outcomes: { sent: 2 } });
+  });
+
+  test('a snooze makes NORMAL passive until it is cleared', async () => {
+    const created = await createBucket('snoozed');
+    await registerDevice(created.token, 'ios', 's-phone');
+    await registerDevice(created.token, 'android', 's-pixel');
+    await admin('PATCH', `/admin/buckets/${created.bucket.name}`, { snoozeUntil: new Date(Date.now() + 3_600_000).toISOString() });
+
+    const during = await send(created.token, 'During the snooze');
+    const quiet = await pushesOf(during.json.message.id);
+    await admin('PATCH', `/admin/buckets/${created.bucket.name}`, { snoozeUntil: null });
+    const after = await send(created.token, 'After the snooze');
+    const loud = await pushesOf(after.json.message.id);
+
+    expect(quiet.aps['interruption-level']).toBe('passive');
+    expect(await historyOf(created.bucket.name, during.json.message.id)).toMatchObject({ deliveredAs: 'passive', quietReason: 'snoozed' });
+    expect(loud.aps).toMatchObject({ 'interruption-level': 'active', sound: 'default' });
+    expect(loud.android.notification.channel_id).toBe('herald_default');
+    expect(await historyOf(created.bucket.name, after.json.message.id)).toMatchObject({ deliveredAs: 'alert' });
+  });
+});

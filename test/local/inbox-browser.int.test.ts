@@ -3,6 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import { updateBucket } from '../../lambdas/core/store/buckets';
 import { startLocalHerald, type LocalHerald } from '../../lambdas/local/server';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -133,5 +134,40 @@ if (!available) {
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, 'inbox-removed.png'), fullPage: true });
     await page.close();
+  });
+
+  test('while the bucket is snoozed a NORMAL notification is listed quietly, and a CRITICAL one still alerts', async () => {
+    // GIVEN the inbox is open and the demo bucket is snoozed for an hour
+    const page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
+    await page.goto(`${herald.url}/local/inbox`);
+    await page.waitForFunction(() => document.body.innerText.includes('Live'), undefined, { timeout: 15_000 });
+    await updateBucket(herald.store, herald.demo.bucket.id, { snoozeUntil: new Date(Date.now() + 3_600_000).toISOString() });
+    try {
+      // WHEN a NORMAL and a CRITICAL notification arrive
+      const quiet = await send({ title: 'Nightly backup done', sound: 'chime.caf' });
+      const loud = await send({ title: 'Disk failing', deliveryType: 'CRITICAL' });
+      await page.waitForFunction((ids) => ids.every((id) => document.querySelector(`[data-notification-id="${id}"]`)?.textContent?.includes('Demo Pixel')), [quiet, loud], { timeout: 15_000 });
+
+      // THEN the NORMAL one is marked delivered quietly, with no sound mark and no banner slide-in
+      const quietCard = page.locator(`[data-notification-id="${quiet}"]`);
+      expect(await quietCard.getAttribute('class')).toContain('passive');
+      expect(await quietCard.locator('.l-passive').textContent()).toBe('Delivered quietly');
+      expect(await quietCard.locator('.sound').count()).toBe(0);
+      expect(await quietCard.evaluate((element) => element.closest('li')!.classList.contains('quiet'))).toBe(true);
+      await quietCard.getByRole('button', { name: /payload/i }).click();
+      expect(await quietCard.textContent()).toContain('"interruption-level": "passive"');
+      expect(await quietCard.textContent()).toContain('"channel_id": "herald_quiet"');
+      // AND the CRITICAL one alerts: time-sensitive with its sound, not quiet
+      const loudCard = page.locator(`[data-notification-id="${loud}"]`);
+      expect(await loudCard.textContent()).toContain('Time Sensitive');
+      expect(await loudCard.locator('.l-passive').count()).toBe(0);
+      expect(await loudCard.locator('.sound').getAttribute('aria-label')).toBe('Plays sound default');
+      expect(await loudCard.evaluate((element) => element.closest('li')!.classList.contains('quiet'))).toBe(false);
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: path.join(ARTIFACTS, 'inbox-quiet.png'), fullPage: true });
+    } finally {
+      await updateBucket(herald.store, herald.demo.bucket.id, { snoozeUntil: null });
+      await page.close();
+    }
   });
 });

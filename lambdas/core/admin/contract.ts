@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ACTION_TYPES, DELIVERY_TYPES } from '../notification';
+import { isTimeZone, MAX_QUIET_WINDOWS, WALL_TIME, WEEKDAYS } from '../quiet-hours';
 import { TOKEN_SCOPES } from '../store/credentials';
 import { TEMPLATE_LIMITS } from '../templates/render';
 
@@ -12,12 +13,28 @@ import { TEMPLATE_LIMITS } from '../templates/render';
 const isoTime = z.string().datetime({ offset: true });
 const sourceName = z.string().min(1).max(64);
 
+const timeZone = z.string().refine(isTimeZone, 'must be an IANA time zone name such as "Europe/Berlin" (fixed offsets do not follow daylight-saving time)');
+const wallTime = z.string().regex(WALL_TIME, 'must be a wall-clock time HH:MM, 00:00–23:59');
+
+/** A weekly quiet window in the bucket's time zone; an `end` at or before `start` ends the next day. */
+export const quietWindowSchema = z.strictObject({
+  days: z.array(z.enum(WEEKDAYS)).min(1).max(7),
+  start: wallTime,
+  end: wallTime,
+});
+
 export const bucketSchema = z.object({
   id: z.string(),
   name: z.string(),
   displayName: z.string().optional(),
   icon: z.string().optional(),
   routineSources: z.array(z.string()).optional(),
+  /** IANA time zone of `quietHours` (UTC when absent). */
+  timeZone: z.string().optional(),
+  /** Weekly windows in which NORMAL notifications arrive passive (no sound, no banner); CRITICAL still alerts. */
+  quietHours: z.array(quietWindowSchema).optional(),
+  /** Until this instant NORMAL notifications arrive passive. */
+  snoozeUntil: isoTime.optional(),
   createdAt: isoTime,
   updatedAt: isoTime.optional(),
 });
@@ -35,6 +52,12 @@ export const updateBucketRequest = z.strictObject({
   displayName: z.string().max(128).nullable().optional(),
   icon: z.string().max(2048).nullable().optional(),
   routineSources: z.array(sourceName).max(32).optional(),
+  /** IANA time zone the quiet hours are in; null clears it (UTC). */
+  timeZone: timeZone.nullable().optional(),
+  /** Replaces the weekly quiet windows; null or [] clears them. */
+  quietHours: z.array(quietWindowSchema).max(MAX_QUIET_WINDOWS).nullable().optional(),
+  /** NORMAL notifications arrive passive until then; null ends the snooze. */
+  snoozeUntil: isoTime.nullable().optional(),
 });
 
 export const createdBucketResponse = z.object({
@@ -121,6 +144,9 @@ export const historyEntrySchema = z.object({
   outcomes: z.record(z.string(), z.number()),
   /** When it was cleared from the devices (DELETE /notifications/{id}). */
   clearedAt: isoTime.optional(),
+  /** How it was shown: `passive` (no sound, no banner) in quiet hours or while snoozed; NORMAL only. */
+  deliveredAs: z.enum(['alert', 'passive', 'silent']).optional(),
+  quietReason: z.enum(['quiet_hours', 'snoozed']).optional(),
 });
 
 export const clearedNotificationResponse = z.object({

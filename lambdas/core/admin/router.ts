@@ -130,7 +130,9 @@ const HANDLERS: Record<string, Handler> = {
     const { name, ...settings } = body as z.infer<typeof updateBucketRequest>;
     const routineSources = settings.routineSources?.map((source) => findParser(source).name);
     const renamed = name === undefined ? bucket! : await renameBucket(deps.store, bucket!, name, deps.now?.());
-    return { bucket: await updateBucket(deps.store, renamed.id, { ...settings, routineSources }, deps.now?.()) };
+    // One spelling of the instant in storage, whatever offset it was given with.
+    const snoozeUntil = settings.snoozeUntil ? new Date(settings.snoozeUntil).toISOString() : settings.snoozeUntil;
+    return { bucket: await updateBucket(deps.store, renamed.id, { ...settings, routineSources, snoozeUntil }, deps.now?.()) };
   },
   async deleteBucket({ deps, bucket }) {
     await deleteBucket(deps, bucket!);

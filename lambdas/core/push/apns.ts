@@ -1,7 +1,7 @@
 import type { Notification } from '../notification';
 import { DEFAULT_PUSH_TTL_SECONDS, fitToBudget, type BudgetTexts } from './budget';
-import { assertPushable, compact, nonEmpty, nonEmptyList, stringAttribute } from './payload-parts';
-import type { ApnsEnvironment, MessageAttribute, PlatformPayload } from './types';
+import { assertPushable, compact, isPassive, nonEmpty, nonEmptyList, stringAttribute } from './payload-parts';
+import type { ApnsEnvironment, MessageAttribute, PlatformPayload, PushPresentation } from './types';
 
 /**
  * The `aps.category` of a notification with actions. The app registers a UNNotificationCategory
@@ -24,14 +24,17 @@ const SHORTEN_ORDER: readonly Text[] = ['body', 'subtitle', 'title'];
  * - NORMAL: an alert, `interruption-level: active`, push type `alert`, priority 10.
  * - CRITICAL: the same at `time-sensitive`, which breaks through Focus without Apple's
  *   critical-alert entitlement; it always has a sound.
+ * - NORMAL, `passive` (quiet hours, snooze): `interruption-level: passive` and no sound, so it is
+ *   listed without lighting the screen; priority 5, and `herald.presentation: "passive"`.
  * - SILENT: a background push (`content-available: 1` and nothing else in `aps`, push type
  *   `background`, priority 5 as Apple requires); the texts travel in `herald` for the app.
  */
-export function buildApnsPayload(notification: Notification, environment: ApnsEnvironment): PlatformPayload {
+export function buildApnsPayload(notification: Notification, environment: ApnsEnvironment, presentation: PushPresentation = 'alert'): PlatformPayload {
   assertPushable(notification);
   const background = notification.deliveryType === 'SILENT';
+  const passive = isPassive(notification, presentation);
   const { serialized, truncated } = fitToBudget<Text, DroppablePart>({
-    render: (texts, dropped) => JSON.stringify(apnsPayload(notification, texts, dropped)),
+    render: (texts, dropped) => JSON.stringify(apnsPayload(notification, texts, dropped, passive)),
     texts: { title: notification.title, subtitle: notification.subtitle, body: notification.body },
     shortenOrder: SHORTEN_ORDER,
     dropOrder: DROP_ORDER,
@@ -40,7 +43,7 @@ export function buildApnsPayload(notification: Notification, environment: ApnsEn
   const key = environment === 'sandbox' ? 'APNS_SANDBOX' : 'APNS';
   const attributes: Record<string, MessageAttribute> = {
     'AWS.SNS.MOBILE.APNS.PUSH_TYPE': stringAttribute(background ? 'background' : 'alert'),
-    'AWS.SNS.MOBILE.APNS.PRIORITY': stringAttribute(background ? '5' : '10'),
+    'AWS.SNS.MOBILE.APNS.PRIORITY': stringAttribute(background || passive ? '5' : '10'),
     // SNS reads the TTL attribute named for the platform key (aws-notes.md §1.4).
     [`AWS.SNS.MOBILE.${key}.TTL`]: stringAttribute(String(DEFAULT_PUSH_TTL_SECONDS)),
   };
@@ -50,7 +53,7 @@ export function buildApnsPayload(notification: Notification, environment: ApnsEn
   return { key, payload: serialized, attributes, truncated };
 }
 
-function apnsPayload(notification: Notification, texts: BudgetTexts<Text>, dropped: ReadonlySet<DroppablePart>) {
+function apnsPayload(notification: Notification, texts: BudgetTexts<Text>, dropped: ReadonlySet<DroppablePart>, passive: boolean) {
   const keep = <T>(part: DroppablePart, value: T): T | undefined => (dropped.has(part) ? undefined : value);
   const actions = keep('actions', nonEmptyList(notification.actions));
   const imageUrl = keep('imageUrl', notification.imageUrl);
@@ -60,10 +63,10 @@ function apnsPayload(notification: Notification, texts: BudgetTexts<Text>, dropp
     ? { 'content-available': 1 }
     : compact({
         alert: compact({ title: texts.title, subtitle: nonEmpty(texts.subtitle), body: nonEmpty(texts.body) }),
-        sound: notification.sound ?? 'default',
+        sound: passive ? undefined : (notification.sound ?? 'default'),
         // Zentik groups by bucket when the sender gives no group.
         'thread-id': notification.groupId ?? notification.bucketId,
-        'interruption-level': notification.deliveryType === 'CRITICAL' ? 'time-sensitive' : 'active',
+        'interruption-level': notification.deliveryType === 'CRITICAL' ? 'time-sensitive' : passive ? 'passive' : 'active',
         // Lets the app's Notification Service Extension download and attach the image.
         'mutable-content': imageUrl ? 1 : undefined,
         category: actions ? APNS_ACTIONS_CATEGORY : undefined,
@@ -73,6 +76,7 @@ function apnsPayload(notification: Notification, texts: BudgetTexts<Text>, dropp
     id: notification.id,
     bucketId: notification.bucketId,
     deliveryType: notification.deliveryType,
+    presentation: passive ? 'passive' : undefined,
     // A background push shows nothing, so the app gets the texts here to store or show itself.
     title: background ? texts.title : undefined,
     subtitle: background ? nonEmpty(texts.subtitle) : undefined,

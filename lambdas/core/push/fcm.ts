@@ -1,11 +1,13 @@
 import type { Notification } from '../notification';
 import { DEFAULT_PUSH_TTL_SECONDS, fitToBudget, type BudgetTexts } from './budget';
-import { assertPushable, compact, nonEmpty, nonEmptyList, stringAttribute } from './payload-parts';
-import type { PlatformPayload } from './types';
+import { assertPushable, compact, isPassive, nonEmpty, nonEmptyList, stringAttribute } from './payload-parts';
+import type { PlatformPayload, PushPresentation } from './types';
 
 /** Android notification channels the app creates: CRITICAL gets its own, louder one. */
 export const FCM_CHANNEL_DEFAULT = 'herald_default';
 export const FCM_CHANNEL_CRITICAL = 'herald_critical';
+/** Low importance (no sound, no heads-up): NORMAL notifications in quiet hours or while snoozed. */
+export const FCM_CHANNEL_QUIET = 'herald_quiet';
 
 type Text = 'title' | 'subtitle' | 'body';
 /** Dropped only as a last resort, in this order (see fitToBudget). `collapseId` drops only the
@@ -20,16 +22,19 @@ const SHORTEN_ORDER: readonly Text[] = ['body', 'subtitle', 'title'];
  *
  * - NORMAL / CRITICAL: a notification message on channel `herald_default` / `herald_critical`
  *   (`PRIORITY_DEFAULT` / `PRIORITY_MAX`), high delivery priority.
+ * - NORMAL, `passive` (quiet hours, snooze): channel `herald_quiet`, `PRIORITY_LOW`, no sound,
+ *   normal delivery priority, and `data.presentation: "passive"`.
  * - SILENT: a data-only message (the texts go into `data`) at normal priority, so the app wakes
  *   without showing anything.
  *
  * `data` values are all strings, as FCM v1 requires: tags as CSV, actions as JSON text. The 4 KB
  * budget is measured on the serialized GCM string.
  */
-export function buildFcmPayload(notification: Notification): PlatformPayload {
+export function buildFcmPayload(notification: Notification, presentation: PushPresentation = 'alert'): PlatformPayload {
   assertPushable(notification);
+  const passive = isPassive(notification, presentation);
   const { serialized, truncated } = fitToBudget<Text, DroppablePart>({
-    render: (texts, dropped) => JSON.stringify({ fcmV1Message: fcmV1Message(notification, texts, dropped) }),
+    render: (texts, dropped) => JSON.stringify({ fcmV1Message: fcmV1Message(notification, texts, dropped, passive) }),
     texts: { title: notification.title, subtitle: notification.subtitle, body: notification.body },
     shortenOrder: SHORTEN_ORDER,
     dropOrder: DROP_ORDER,
@@ -42,7 +47,7 @@ export function buildFcmPayload(notification: Notification): PlatformPayload {
   };
 }
 
-function fcmV1Message(notification: Notification, texts: BudgetTexts<Text>, dropped: ReadonlySet<DroppablePart>) {
+function fcmV1Message(notification: Notification, texts: BudgetTexts<Text>, dropped: ReadonlySet<DroppablePart>, passive: boolean) {
   const keep = <T>(part: DroppablePart, value: T): T | undefined => (dropped.has(part) ? undefined : value);
   const silent = notification.deliveryType === 'SILENT';
   const critical = notification.deliveryType === 'CRITICAL';
@@ -54,6 +59,7 @@ function fcmV1Message(notification: Notification, texts: BudgetTexts<Text>, drop
     herald_id: notification.id,
     bucket_id: notification.bucketId,
     delivery_type: notification.deliveryType,
+    presentation: passive ? 'passive' : undefined,
     // A data-only message has no `notification` block: the app renders or stores the texts.
     title: silent ? texts.title : undefined,
     subtitle: nonEmpty(texts.subtitle), // Android notifications have no subtitle field
@@ -77,17 +83,18 @@ function fcmV1Message(notification: Notification, texts: BudgetTexts<Text>, drop
         notification: compact({ title: texts.title, body: nonEmpty(texts.body), image: imageUrl }),
         data,
         android: compact({
-          priority: 'high',
+          // A quiet notification need not wake the device at once.
+          priority: passive ? 'normal' : 'high',
           ttl,
           collapse_key: notification.collapseId,
           notification: compact({
-            channel_id: critical ? FCM_CHANNEL_CRITICAL : FCM_CHANNEL_DEFAULT,
+            channel_id: critical ? FCM_CHANNEL_CRITICAL : passive ? FCM_CHANNEL_QUIET : FCM_CHANNEL_DEFAULT,
             // Same tag → the shown notification is replaced, as APNs does with apns-collapse-id.
             // Without a collapse id the tag is the notification's own id, so the app can find
             // and remove it on a clear (docs/app-integration.md); ids are unique, nothing merges.
             tag: notification.collapseId ?? notification.id,
-            sound: notification.sound,
-            notification_priority: critical ? 'PRIORITY_MAX' : 'PRIORITY_DEFAULT',
+            sound: passive ? undefined : notification.sound,
+            notification_priority: critical ? 'PRIORITY_MAX' : passive ? 'PRIORITY_LOW' : 'PRIORITY_DEFAULT',
           }),
         }),
       };

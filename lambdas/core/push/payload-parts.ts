@@ -1,5 +1,5 @@
 import type { Notification } from '../notification';
-import type { MessageAttribute } from './types';
+import type { MessageAttribute, PushPresentation } from './types';
 
 /** Pieces both payload builders (APNs and FCM) are made of. */
 
@@ -7,6 +7,11 @@ export function assertPushable(notification: Notification): void {
   if (notification.deliveryType === 'NO_PUSH') {
     throw new Error(`notification ${notification.id} is NO_PUSH and must not be pushed`);
   }
+}
+
+/** Only a NORMAL notification is ever passive: CRITICAL always alerts, SILENT shows nothing. */
+export function isPassive(notification: Notification, presentation: PushPresentation): boolean {
+  return presentation === 'passive' && notification.deliveryType === 'NORMAL';
 }
 
 export function stringAttribute(value: string): MessageAttribute {

@@ -2,7 +2,7 @@ import type { Notification } from '../notification';
 import { buildApnsPayload } from './apns';
 import { shortenText } from './budget';
 import { buildFcmPayload } from './fcm';
-import type { ApnsEnvironment, DevicePlatform, MessageAttribute, PlatformPayload } from './types';
+import type { ApnsEnvironment, DevicePlatform, MessageAttribute, PlatformPayload, PushPresentation } from './types';
 
 /** The `default` text is read only by non-mobile subscribers; keep it short. */
 export const DEFAULT_MESSAGE_MAX_CHARS = 200;
@@ -36,13 +36,16 @@ export interface PublishRequest {
  * short `default` text, and the platform payload under its key (`APNS`, `APNS_SANDBOX` or `GCM`)
  * as escaped JSON text. The reserved attributes carry the APNs headers and the TTL (§1.4).
  *
+ * `presentation` is `passive` during the bucket's quiet hours or snooze (see quiet-hours.ts): a
+ * NORMAL notification then arrives without sound or banner; CRITICAL and SILENT ignore it.
+ *
  * Throws on a NO_PUSH notification: delivery must filter those out before it gets here.
  */
-export function buildPublishInput(notification: Notification, target: PushTarget): PublishRequest {
+export function buildPublishInput(notification: Notification, target: PushTarget, presentation: PushPresentation = 'alert'): PublishRequest {
   if (notification.deliveryType === 'NO_PUSH') {
     throw new Error(`notification ${notification.id} is NO_PUSH and must not be published to a device`);
   }
-  const platformPayload = buildPlatformPayload(notification, target);
+  const platformPayload = buildPlatformPayload(notification, target, presentation);
   const message = {
     default: defaultText(notification),
     [platformPayload.key]: platformPayload.payload,
@@ -58,12 +61,12 @@ export function buildPublishInput(notification: Notification, target: PushTarget
   };
 }
 
-function buildPlatformPayload(notification: Notification, target: PushTarget): PlatformPayload {
+function buildPlatformPayload(notification: Notification, target: PushTarget, presentation: PushPresentation): PlatformPayload {
   switch (target.platform) {
     case 'ios':
-      return buildApnsPayload(notification, target.environment ?? 'production');
+      return buildApnsPayload(notification, target.environment ?? 'production', presentation);
     case 'android':
-      return buildFcmPayload(notification);
+      return buildFcmPayload(notification, presentation);
   }
 }
 

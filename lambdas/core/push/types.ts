@@ -22,4 +22,10 @@ export interface PlatformPayload {
   readonly truncated: boolean;
 }
 
+/**
+ * How a NORMAL notification is shown: `alert` (sound, banner) or `passive` (listed quietly, during
+ * the bucket's quiet hours or snooze). CRITICAL and SILENT ignore it.
+ */
+export type PushPresentation = 'alert' | 'passive';
+
 export type PayloadBuilder = (notification: Notification) => PlatformPayload;

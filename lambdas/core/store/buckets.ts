@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { HeraldError } from '../errors';
+import type { QuietSettings, QuietWindow } from '../quiet-hours';
 import { generateAccessToken, generateMagicCode } from '../auth/secrets';
 import { addCredential } from './credentials';
 import { isConditionalCheckFailed, type Store } from './table';
 
 export { TOKEN_SCOPES, addCredential, findCredential, type CredentialRecord, type TokenScope } from './credentials';
 
-export interface Bucket {
+export interface Bucket extends QuietSettings {
   readonly id: string;
   readonly name: string;
   readonly displayName?: string;
@@ -134,6 +135,9 @@ function toBucket(item: Record<string, unknown>): Bucket {
     routineSources: item.routineSources as string[] | undefined,
     icon: item.icon as string | undefined,
     createdAt: item.createdAt as string,
+    timeZone: item.timeZone as string | undefined,
+    quietHours: item.quietHours as QuietWindow[] | undefined,
+    snoozeUntil: item.snoozeUntil as string | undefined,
   };
 }
 
@@ -156,6 +160,10 @@ export interface BucketSettings {
   readonly displayName?: string | null;
   readonly icon?: string | null;
   readonly routineSources?: readonly string[];
+  /** IANA zone of `quietHours` (validated by the caller). */
+  readonly timeZone?: string | null;
+  readonly quietHours?: readonly QuietWindow[] | null;
+  readonly snoozeUntil?: string | null;
 }
 
 /** Updates a bucket's settings (null clears a field); 404 when it does not exist. */
@@ -163,11 +171,14 @@ export async function updateBucket(store: Store, id: string, settings: BucketSet
   const set: string[] = ['updatedAt = :now'];
   const remove: string[] = [];
   const values: Record<string, unknown> = { ':now': now.toISOString() };
+  // Named through placeholders: some fields (timeZone) are DynamoDB reserved words.
+  const names: Record<string, string> = {};
   for (const [field, value] of Object.entries(settings)) {
     if (value === undefined) continue;
-    if (value === null || (Array.isArray(value) && value.length === 0)) remove.push(field);
+    names[`#${field}`] = field;
+    if (value === null || (Array.isArray(value) && value.length === 0)) remove.push(`#${field}`);
     else {
-      set.push(`${field} = :${field}`);
+      set.push(`#${field} = :${field}`);
       values[`:${field}`] = value;
     }
   }
@@ -178,6 +189,7 @@ export async function updateBucket(store: Store, id: string, settings: BucketSet
         Key: bucketKey(id),
         UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
         ConditionExpression: 'attribute_exists(pk)',
+        ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
         ExpressionAttributeValues: values,
         ReturnValues: 'ALL_NEW',
       }),

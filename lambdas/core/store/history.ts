@@ -1,5 +1,6 @@
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Notification } from '../notification';
+import type { DeliveredAs, Presentation, QuietReason } from '../quiet-hours';
 import { epochSeconds, isConditionalCheckFailed, type Store } from './table';
 
 /** @default 30 days; set with HISTORY_RETENTION_DAYS. */
@@ -13,6 +14,10 @@ export interface HistoryEntry {
   readonly outcomes: Record<string, number>;
   /** When DELETE /notifications/{id} cleared it from the devices. */
   readonly clearedAt?: string;
+  /** How it was shown: `passive` in quiet hours or while snoozed (NORMAL only). Absent for NO_PUSH. */
+  readonly deliveredAs?: DeliveredAs;
+  /** Why it was passive. */
+  readonly quietReason?: QuietReason;
 }
 
 /** Ids are UUIDv7, so the sort key orders a bucket's history by time. */
@@ -23,7 +28,7 @@ const historyKey = (bucketId: string, notificationId: string) => ({ pk: `BUCKET#
  * first attempt or page). Counts are added, so the pages of a large bucket, and the retries of a
  * page, each count their own devices once. Returns when the notification was cleared, if it was
  * (a clear can arrive while it is being delivered: see {@link markCleared}), and how many devices
- * it was sent to so far.
+ * it was sent to so far. `presentation` is kept as first recorded (see {@link decidePresentation}).
  */
 export async function addToHistory(
   store: Store,
@@ -31,6 +36,7 @@ export async function addToHistory(
   outcomes: readonly { status: string }[],
   at: Date,
   retentionDays = DEFAULT_HISTORY_DAYS,
+  presentation?: Presentation,
 ): Promise<{ clearedAt?: string; sent: number }> {
   const counts = new Map<string, number>();
   for (const outcome of outcomes) counts.set(outcome.status, (counts.get(outcome.status) ?? 0) + 1);
@@ -40,6 +46,7 @@ export async function addToHistory(
     ':at': at.toISOString(),
     ':ttl': epochSeconds(at) + retentionDays * 24 * 60 * 60,
     ':history': 'history',
+    ...(presentation ? { ':presentation': presentation } : {}),
   };
   const adds = [...counts].map(([status, count], index) => {
     names[`#c${index}`] = `${COUNT_PREFIX}${status}`;
@@ -50,7 +57,7 @@ export async function addToHistory(
     new UpdateCommand({
       TableName: store.tableName,
       Key: historyKey(notification.bucketId, notification.id),
-      UpdateExpression: `SET itemType = :history, notification = :notification, deliveredAt = :at, expiresAt = :ttl${adds.length ? ` ADD ${adds.join(', ')}` : ''}`,
+      UpdateExpression: `SET itemType = :history, notification = :notification, deliveredAt = :at, expiresAt = :ttl${presentation ? ', presentation = if_not_exists(presentation, :presentation)' : ''}${adds.length ? ` ADD ${adds.join(', ')}` : ''}`,
       ...(adds.length ? { ExpressionAttributeNames: names } : {}),
       ExpressionAttributeValues: values,
       ReturnValues: 'ALL_NEW',
@@ -58,6 +65,31 @@ export async function addToHistory(
   );
   const sent = (Attributes?.[`${COUNT_PREFIX}sent`] as number | undefined) ?? 0;
   return Attributes?.clearedAt ? { clearedAt: Attributes.clearedAt as string, sent } : { sent };
+}
+
+/**
+ * Records how a notification is presented, once: the first job to decide wins, and every page and
+ * retry of the notification gets that answer, so one notification is never half alert, half
+ * passive when its pages run either side of a quiet window's edge. Written on the history item
+ * before delivery writes the rest of it (which it then keeps), expiring like history meanwhile.
+ */
+export async function decidePresentation(
+  store: Store,
+  notification: Pick<Notification, 'bucketId' | 'id'>,
+  proposed: Presentation,
+  at: Date,
+  retentionDays = DEFAULT_HISTORY_DAYS,
+): Promise<Presentation> {
+  const { Attributes } = await store.doc.send(
+    new UpdateCommand({
+      TableName: store.tableName,
+      Key: historyKey(notification.bucketId, notification.id),
+      UpdateExpression: 'SET presentation = if_not_exists(presentation, :presentation), expiresAt = if_not_exists(expiresAt, :ttl)',
+      ExpressionAttributeValues: { ':presentation': proposed, ':ttl': epochSeconds(at) + retentionDays * 24 * 60 * 60 },
+      ReturnValues: 'UPDATED_NEW',
+    }),
+  );
+  return (Attributes?.presentation as Presentation | undefined) ?? proposed;
 }
 
 /**
@@ -173,5 +205,11 @@ function toEntry(item: Record<string, unknown>): HistoryEntry {
     deliveredAt: item.deliveredAt as string,
     outcomes,
     ...(item.clearedAt ? { clearedAt: item.clearedAt as string } : {}),
+    ...presentationOf(item.presentation as Presentation | undefined),
   };
+}
+
+function presentationOf(presentation: Presentation | undefined): Pick<HistoryEntry, 'deliveredAs' | 'quietReason'> {
+  if (!presentation) return {};
+  return { deliveredAs: presentation.deliveredAs, ...(presentation.quietReason ? { quietReason: presentation.quietReason } : {}) };
 }

@@ -146,3 +146,57 @@ describe('buildPublishInput, NO_PUSH', () => {
     ).toThrow(/NO_PUSH/);
   });
 });
+
+describe('buildPublishInput, passive presentation (quiet hours, snooze)', () => {
+  const ios = { platform: 'ios', environment: 'production', endpointArn: ENDPOINT_ARN } as const;
+  const android = { platform: 'android', endpointArn: ENDPOINT_ARN.replace('/APNS/', '/GCM/') } as const;
+  const apnsOf = (input: { Message: string }) => JSON.parse(JSON.parse(input.Message).APNS);
+  const fcmOf = (input: { Message: string }) => JSON.parse(JSON.parse(input.Message).GCM).fcmV1Message.message;
+
+  test('NORMAL on iOS: passive interruption level, no sound, priority 5', () => {
+    const { input } = buildPublishInput(notification({ sound: 'chime.caf' }), ios, 'passive');
+
+    expect(apnsOf(input).aps).toEqual({
+      alert: { title: 'New login', body: 'From 203.0.113.7' },
+      'thread-id': 'd3c7e0a4-2b8f-4f0e-8a61-3c5d9e7f1a22',
+      'interruption-level': 'passive',
+    });
+    expect(apnsOf(input).herald.presentation).toBe('passive');
+    expect(input.MessageAttributes).toEqual({
+      'AWS.SNS.MOBILE.APNS.PUSH_TYPE': { DataType: 'String', StringValue: 'alert' },
+      'AWS.SNS.MOBILE.APNS.PRIORITY': { DataType: 'String', StringValue: '5' },
+      'AWS.SNS.MOBILE.APNS.TTL': { DataType: 'String', StringValue: '86400' },
+    });
+  });
+
+  test('NORMAL on Android: the quiet channel at low priority, no sound, normal delivery priority', () => {
+    const { input } = buildPublishInput(notification({ sound: 'chime' }), android, 'passive');
+
+    const message = fcmOf(input);
+    expect(message.android).toEqual({
+      priority: 'normal',
+      ttl: '86400s',
+      notification: { channel_id: 'herald_quiet', tag: '0b9f6a52-6d38-4c43-9a55-6f2f4f3b7c11', notification_priority: 'PRIORITY_LOW' },
+    });
+    expect(message.notification).toEqual({ title: 'New login', body: 'From 203.0.113.7' });
+    expect(message.data.presentation).toBe('passive');
+  });
+
+  test('CRITICAL ignores it and still alerts', () => {
+    const critical = notification({ deliveryType: 'CRITICAL' });
+    expect(buildPublishInput(critical, ios, 'passive')).toEqual(buildPublishInput(critical, ios));
+    expect(buildPublishInput(critical, android, 'passive')).toEqual(buildPublishInput(critical, android));
+  });
+
+  test('SILENT ignores it', () => {
+    const silent = notification({ deliveryType: 'SILENT' });
+    expect(buildPublishInput(silent, ios, 'passive')).toEqual(buildPublishInput(silent, ios));
+    expect(buildPublishInput(silent, android, 'passive')).toEqual(buildPublishInput(silent, android));
+  });
+
+  test('alert, the default, is the unchanged payload', () => {
+    expect(buildPublishInput(notification(), ios, 'alert')).toEqual(buildPublishInput(notification(), ios));
+    expect(apnsOf(buildPublishInput(notification(), ios).input).aps['interruption-level']).toBe('active');
+    expect(fcmOf(buildPublishInput(notification(), android).input).android.notification.channel_id).toBe('herald_default');
+  });
+});

@@ -7,7 +7,7 @@ import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { USER_SUPPLIED_SECRET } from '../core/auth/secrets';
 import { registerDevice } from '../core/devices';
-import { parseDeliveryJob } from '../core/queue';
+import { parseQueuedJob } from '../core/queue';
 import { LocalNotificationScheduler } from './local-scheduler';
 import { addCredential, createBucket, findBucket, findCredential, type Bucket } from '../core/store/buckets';
 import { listDevices } from '../core/store/devices';
@@ -392,7 +392,14 @@ function watchDeadLetters(sqs: SQSClient, queueUrl: string, inbox: Inbox): { sto
 function recordDeadLetter(inbox: Inbox, messageId: string, body: string): void {
   const reason = 'delivery failed on every attempt; the message is in the dead-letter queue';
   try {
-    const { kind, notification } = parseDeliveryJob(body);
+    const job = parseQueuedJob(body);
+    if (job.kind === 'scheduled') {
+      // Scheduler's job names the stored notification only; its card is in the inbox if it was seen.
+      const { id, bucketId } = job.notification;
+      inbox.addFailure(id, `${reason} (a scheduled notification)`, inbox.get(id)?.card ?? { title: `Scheduled notification ${id}`, deliveryType: 'NORMAL' }, bucketId);
+      return;
+    }
+    const { kind, notification } = job;
     if (kind === 'clear') {
       // The notification itself was delivered: only its clear is dead, listed on its own.
       inbox.addFailure(`${notification.id}#clear`, `${reason} (the clear of this notification)`, { title: `Clear: ${notification.title}`, deliveryType: 'SILENT' }, notification.bucketId);

@@ -305,6 +305,19 @@ describe('a notification 20 days ahead (EventBridge Scheduler, controlled clock)
     expect(await delivery.depth()).toBe(0);
   });
 
+  test('deleting a bucket deletes the schedules of its pending notifications', async () => {
+    // GIVEN another bucket with a notification due in 20 days
+    const other = await createBucket(harness.store, { name: 'scheduled-doomed' });
+    const accepted = await send({ title: 'Due in 20 days', delay: '20d' }, { authorization: `Bearer ${other.token}` }, clockedIngest);
+    expect(accepted.status).toBe(201);
+    const id = accepted.body.message.id as string;
+    // WHEN the bucket is deleted
+    expect((await callAdmin('DELETE', '/admin/buckets/scheduled-doomed')).status).toBe(204);
+    // THEN its schedule is deleted, exactly once, and its record is gone with the bucket
+    expect(scheduler.commandCalls(DeleteScheduleCommand).map((call) => call.args[0].input)).toEqual([{ Name: `herald-${id}`, GroupName: GROUP }]);
+    expect(await getScheduled(harness.store, other.bucket.id, id)).toBeUndefined();
+  });
+
   test('a schedule that exists already (a retry whose reply was lost) counts as created', async () => {
     scheduler.on(CreateScheduleCommand).rejects(Object.assign(new Error('schedule exists'), { name: 'ConflictException' }));
     const accepted = await send({ title: 'Conflict', delay: '20d' }, {}, clockedIngest);

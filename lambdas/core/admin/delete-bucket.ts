@@ -1,5 +1,6 @@
 import { BatchWriteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { PushGateway } from '../push/gateway';
+import type { NotificationScheduler } from '../schedule/scheduler';
 import { signingKeyName, type SigningKeyVault } from '../sources/vault';
 import { bucketItemKeys, type Bucket } from '../store/buckets';
 import { credentialItemKeys } from '../store/credentials';
@@ -11,6 +12,8 @@ export interface DeleteBucketDeps {
   readonly store: Store;
   readonly gateway: PushGateway;
   readonly vault: SigningKeyVault;
+  /** Deletes the Scheduler schedules of its pending scheduled notifications. */
+  readonly scheduler?: NotificationScheduler;
 }
 
 type Key = Record<string, string>;
@@ -18,7 +21,8 @@ type Key = Record<string, string>;
 /**
  * Deletes a bucket and everything that is its own: each device's SNS endpoint and item, its
  * credentials (hash and index items), its sources' signing keys, its history with the per-device
- * outcomes, its templates (items of its partition like the rest), and its name. Dedupe records expire by TTL within 24 hours.
+ * outcomes, its templates (items of its partition like the rest), the schedules of its pending
+ * scheduled notifications, and its name. Dedupe records expire by TTL within 24 hours.
  */
 export async function deleteBucket(deps: DeleteBucketDeps, bucket: Bucket): Promise<{ devices: number; items: number }> {
   const keys: Key[] = [];
@@ -34,6 +38,9 @@ export async function deleteBucket(deps: DeleteBucketDeps, bucket: Bucket): Prom
       keys.push(...credentialItemKeys(item));
     } else if (sk.startsWith('SOURCE#')) {
       if (item.secretKind === 'signature') await deps.vault.delete(signingKeyName(bucket.id, item.source as string));
+    } else if (sk.startsWith('SCHEDULED#')) {
+      // Only tidying: a schedule left behind fires, finds no record and is dropped by delivery.
+      if (item.status === 'pending' && item.scheduleName) await deps.scheduler?.cancel(item.scheduleName as string).catch(() => undefined);
     } else if (sk.startsWith('NOTIF#')) {
       const notificationId = sk.slice('NOTIF#'.length);
       // Its per-device outcomes, and those of its clear push if it was cleared.

@@ -86,7 +86,8 @@ const MAX_DELAY_SECONDS = 900;
 
 /** A notification due in the next 15 minutes waits in the queue (`DelaySeconds`), rounded up to the second. */
 function delayOf(job: DeliveryJob): { DelaySeconds?: number } {
-  const dueAt = job.cursor === undefined ? job.notification.scheduledSendAt : undefined;
+  // Only a notification's first message waits: its continuation pages and clears are due now.
+  const dueAt = job.kind !== 'clear' && job.cursor === undefined ? job.notification.scheduledSendAt : undefined;
   if (!dueAt) return {};
   const seconds = Math.ceil((Date.parse(dueAt) - Date.now()) / 1000);
   return seconds > 0 ? { DelaySeconds: Math.min(seconds, MAX_DELAY_SECONDS) } : {};

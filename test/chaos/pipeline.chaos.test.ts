@@ -69,8 +69,9 @@ class Queued {
 async function startDeliveryProcess(config: DeliveryConfig): Promise<{ stop(): Promise<DeliveryResult> }> {
   const child = fork(path.join(__dirname, 'delivery-process.ts'), [], {
     execArgv: ['--import', 'tsx'],
-    // The test's process.env (jest's copy holds TABLE_NAME, QUEUE_URL and the stand-ins' endpoints).
-    env: { ...process.env },
+    // The test's process.env (jest's copy holds TABLE_NAME, QUEUE_URL and the stand-ins' endpoints),
+    // with the delivery Lambda's own quiet-settings cache (the unit tests turn it off), as deployed.
+    env: { ...process.env, QUIET_SETTINGS_CACHE_SECONDS: '30' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const next = <T>(type: string) =>
